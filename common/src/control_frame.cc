@@ -115,7 +115,8 @@ absl::StatusOr<int> ConnectUnix(const std::string& path) {
   if (::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
     const int err = errno;
     ::close(fd);
-    return absl::UnavailableError(absl::StrCat("cannot connect to ", path, ": ", std::strerror(err)));
+    return absl::UnavailableError(
+        absl::StrCat("cannot connect to ", path, ": ", std::strerror(err)));
   }
   return fd;
 }

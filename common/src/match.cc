@@ -75,8 +75,7 @@ absl::StatusOr<Prefix> ParsePrefix(absl::string_view field, absl::string_view te
   uint64_t len = static_cast<uint64_t>(max_len);
   if (text.find('/') != absl::string_view::npos &&
       !ParseUint(len_text, static_cast<uint64_t>(max_len), &len)) {
-    return FieldError(field, text,
-                      absl::StrCat("has a prefix length outside 0..", max_len));
+    return FieldError(field, text, absl::StrCat("has a prefix length outside 0..", max_len));
   }
   p.length = static_cast<uint8_t>(len);
   MaskTo(p.addr, 16, p.length);
@@ -150,8 +149,9 @@ absl::StatusOr<CompiledMatch> CompileMatch(const onvm::v1::Match& m,
     c.dst = *v;
   }
   if (c.src.version != 0 && c.dst.version != 0 && c.src.version != c.dst.version) {
-    return FieldError(field("dstPrefix"), m.dst_prefix(),
-                      absl::StrCat("is IPv", c.dst.version, " but srcPrefix is IPv", c.src.version));
+    return FieldError(
+        field("dstPrefix"), m.dst_prefix(),
+        absl::StrCat("is IPv", c.dst.version, " but srcPrefix is IPv", c.src.version));
   }
   const uint8_t version = c.src.version != 0 ? c.src.version : c.dst.version;
   if (version != 0 && c.eth_type >= 0 &&

@@ -16,11 +16,11 @@ absl::Status ValidateName(absl::string_view field, absl::string_view value);
 // Where an engine named `name` keeps its per-instance objects. The run
 // directory is /run/onvm unless ONVM_RUN_DIR says otherwise.
 struct EnginePaths {
-  std::string run_dir;        // /run/onvm
-  std::string control_socket; // /run/onvm/NAME.sock
-  std::string stats_shm;      // /onvm-NAME.stats (shm_open name)
-  std::string stats_path;     // /dev/shm/onvm-NAME.stats
-  std::string file_prefix;    // onvm-NAME (DPDK --file-prefix)
+  std::string run_dir;         // /run/onvm
+  std::string control_socket;  // /run/onvm/NAME.sock
+  std::string stats_shm;       // /onvm-NAME.stats (shm_open name)
+  std::string stats_path;      // /dev/shm/onvm-NAME.stats
+  std::string file_prefix;     // onvm-NAME (DPDK --file-prefix)
 };
 
 EnginePaths PathsForEngine(absl::string_view name);

@@ -18,6 +18,20 @@
 #define ONVM_STATS_MAX_INSTANCES 128
 #define ONVM_STATS_NAME_LEN 64
 
+/* Engine-wide drop reasons for packets that no port or instance slot owns.
+ * Per-port (no_match, tx_full) and per-instance (ring_full, handler) drops
+ * live in their slots. */
+enum onvm_drop_reason {
+  ONVM_DROP_RULE = 0,        /* a rule's action was drop */
+  ONVM_DROP_CHAIN_END = 1,   /* a chain ended with then: drop */
+  ONVM_DROP_NO_INSTANCE = 2, /* the service had no running instance */
+  ONVM_DROP_LOOP = 3,        /* hop limit reached (TO_SERVICE cycle) */
+  ONVM_DROP_BAD_ACTION = 4,  /* NF asked for an unknown service/port/action */
+  ONVM_DROP_NF_GONE = 5,     /* left on the rings of an NF that went away;
+                                written by the control thread */
+  ONVM_DROP_REASON_MAX = 8,
+};
+
 enum onvm_stats_instance_state {
   ONVM_STATS_INSTANCE_FREE = 0,
   ONVM_STATS_INSTANCE_STARTING = 1,
@@ -30,12 +44,14 @@ struct onvm_stats_header {
   uint32_t header_size;
   uint64_t total_size;
   char engine_name[ONVM_STATS_NAME_LEN];
-  char boot_id[40]; /* UUID text, NUL-terminated */
-  uint64_t start_time_ns; /* CLOCK_REALTIME */
-  uint64_t heartbeat_ns;  /* CLOCK_REALTIME, refreshed by the control thread */
+  char boot_id[40];           /* UUID text, NUL-terminated */
+  uint64_t start_time_ns;     /* CLOCK_REALTIME */
+  uint64_t heartbeat_ns;      /* CLOCK_REALTIME, refreshed by the control thread */
   uint64_t config_generation; /* last SetConfig generation applied */
   uint32_t max_ports;
   uint32_t max_instances;
+  /* Indexed by enum onvm_drop_reason; written by the worker lcore. */
+  uint64_t drops[ONVM_DROP_REASON_MAX] __attribute__((aligned(64)));
 } __attribute__((aligned(64)));
 
 struct onvm_stats_port {

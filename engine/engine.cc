@@ -1,0 +1,271 @@
+#include "engine.h"
+
+#include <rte_eal.h>
+#include <rte_ethdev.h>
+#include <rte_lcore.h>
+#include <rte_malloc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_version.h>
+#include <sys/stat.h>
+
+#include <cstdio>
+#include <fstream>
+
+#include "absl/strings/str_cat.h"
+#include "onvm/abi.h"
+#include "onvm/names.h"
+#include "onvm/pkt_meta.h"
+
+namespace onvm::engine {
+namespace {
+
+using onvm::engine::v1::Response;
+
+constexpr char kPoolName[] = "onvm_pktmbuf_pool";
+constexpr unsigned kPoolCache = 256;
+constexpr uint32_t kMaxQsbrThreads = 64;
+
+std::string NewBootId() {
+  std::ifstream in("/proc/sys/kernel/random/uuid");
+  std::string id;
+  std::getline(in, id);
+  return id;
+}
+
+Response Error(const absl::Status& s) {
+  Response r;
+  r.set_code(static_cast<int>(s.code()));
+  r.set_message(std::string(s.message()));
+  return r;
+}
+
+void Log(const std::string& line) { std::fprintf(stderr, "onvm-engine: %s\n", line.c_str()); }
+
+}  // namespace
+
+void Engine::QsbrDeleter::operator()(rte_rcu_qsbr* v) const { rte_free(v); }
+
+absl::StatusOr<std::unique_ptr<Engine>> Engine::Start(const EngineOptions& options) {
+  std::unique_ptr<Engine> engine(new Engine(options));
+  if (absl::Status s = engine->Init(); !s.ok()) return s;
+  return engine;
+}
+
+absl::Status Engine::Init() {
+  const EnginePaths paths = PathsForEngine(options_.name);
+  boot_id_ = NewBootId();
+  auto stats = StatsSegment::Create(paths.stats_shm, options_.name, boot_id_);
+  if (!stats.ok()) return stats.status();
+  stats_ = *std::move(stats);
+
+  static const rte_mbuf_dynfield kMetaField = {ONVM_PKT_META_DYNFIELD, sizeof(onvm_pkt_meta),
+                                               alignof(onvm_pkt_meta), 0};
+  meta_offset_ = rte_mbuf_dynfield_register(&kMetaField);
+  if (meta_offset_ < 0) {
+    return absl::InternalError(
+        absl::StrCat("cannot register mbuf dynamic field: ", rte_strerror(rte_errno)));
+  }
+
+  pool_.reset(rte_pktmbuf_pool_create(kPoolName, options_.mbufs, kPoolCache, 0,
+                                      RTE_MBUF_DEFAULT_BUF_SIZE,
+                                      static_cast<int>(rte_socket_id())));
+  if (pool_ == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot create a mempool of ", options_.mbufs,
+                                                     " mbufs: ", rte_strerror(rte_errno),
+                                                     " (are enough hugepages free?)"));
+  }
+
+  const size_t qsbr_size = rte_rcu_qsbr_get_memsize(kMaxQsbrThreads);
+  qsbr_.reset(static_cast<rte_rcu_qsbr*>(rte_zmalloc("onvm_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE)));
+  if (qsbr_ == nullptr || rte_rcu_qsbr_init(qsbr_.get(), kMaxQsbrThreads) != 0) {
+    return absl::InternalError("cannot set up RCU (rte_rcu_qsbr)");
+  }
+
+  auto ports = StartPorts(options_.ports, pool_.get());
+  if (!ports.ok()) return ports.status();
+  ports_ = *std::move(ports);
+  for (uint32_t i = 0; i < ports_.size(); ++i) {
+    stats_->ClaimPort(i, ports_[i].port_id, ports_[i].name);
+    port_entries_.push_back({ports_[i].name, ports_[i].port_id, &stats_->get()->ports[i]});
+  }
+
+  nfs_ = std::make_unique<NfTable>(stats_.get(), options_.ring_size);
+  Publish();
+
+  worker_lcore_ = rte_get_next_lcore(-1, 1, 0);
+  if (worker_lcore_ >= RTE_MAX_LCORE) {
+    return absl::InvalidArgumentError(
+        "--lcores: need at least two lcores (control and one worker)");
+  }
+  worker_ctx_ = WorkerContext{&current_,    qsbr_.get(),       0,
+                              meta_offset_, &stats_->header(), options_.idle_sleep_us,
+                              &worker_stop_};
+  if (rte_eal_remote_launch(WorkerMain, &worker_ctx_, worker_lcore_) != 0) {
+    return absl::InternalError("cannot launch the worker lcore");
+  }
+  worker_running_ = true;
+
+  mkdir(paths.run_dir.c_str(), 0755);
+  auto control = ControlServer::Listen(
+      paths.control_socket,
+      [this](int conn_id, const onvm::engine::v1::Request& r) { return Handle(conn_id, r); },
+      [this](int conn_id) { OnConnectionClosed(conn_id); });
+  if (!control.ok()) return control.status();
+  control_ = *std::move(control);
+  Log(absl::StrCat("engine \"", options_.name, "\" up: ", ports_.size(), " port(s), worker lcore ",
+                   worker_lcore_, ", control socket ", paths.control_socket, ", boot id ",
+                   boot_id_));
+  return absl::OkStatus();
+}
+
+Engine::~Engine() {
+  control_.reset();
+  if (worker_running_) {
+    worker_stop_.store(true);
+    rte_eal_wait_lcore(worker_lcore_);
+  }
+  StopPorts(ports_);
+  nfs_.reset();
+  current_.store(nullptr);
+  published_.reset();
+}
+
+void Engine::Run(const std::atomic<bool>& stop) {
+  while (!stop.load()) {
+    control_->PollOnce(100);
+    stats_->Heartbeat();
+    RefreshPortCounters();
+  }
+}
+
+void Engine::RefreshPortCounters() {
+  for (uint32_t i = 0; i < ports_.size(); ++i) {
+    rte_eth_stats st{};
+    if (rte_eth_stats_get(ports_[i].port_id, &st) == 0) {
+      // rx_missed has one writer: this thread.
+      __atomic_store_n(&stats_->get()->ports[i].rx_missed, st.imissed, __ATOMIC_RELAXED);
+    }
+  }
+}
+
+void Engine::Publish() {
+  std::unique_ptr<Snapshot> next = BuildSnapshot(config_, port_entries_, nfs_->Running());
+  current_.store(next.get(), std::memory_order_release);
+  if (worker_running_) {
+    // Wait until the worker has passed a quiescent point: from then on it
+    // cannot hold a pointer into the previous snapshot.
+    rte_rcu_qsbr_synchronize(qsbr_.get(), RTE_QSBR_THRID_INVALID);
+  }
+  published_ = std::move(next);
+}
+
+Response Engine::Handle(int conn_id, const onvm::engine::v1::Request& request) {
+  switch (request.body_case()) {
+    case onvm::engine::v1::Request::kRegisterNf:
+      return RegisterNf(conn_id, request.register_nf());
+    case onvm::engine::v1::Request::kNfReady:
+      return NfReady(conn_id);
+    case onvm::engine::v1::Request::kSetConfig:
+      return SetConfig(request.set_config());
+    case onvm::engine::v1::Request::kGetState:
+      return GetState();
+    default:
+      return Error(absl::InvalidArgumentError("request has no body"));
+  }
+}
+
+Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req) {
+  if (nfs_->ByConnection(conn_id) != nullptr) {
+    return Error(absl::FailedPreconditionError("this connection already registered an NF"));
+  }
+  if (req.abi_version() != ONVM_ABI_VERSION || req.dpdk_version() != rte_version()) {
+    return Error(absl::FailedPreconditionError(
+        absl::StrCat("version mismatch: NF has onvm ABI ", req.abi_version(), " and ",
+                     req.dpdk_version(), ", engine has onvm ABI ", ONVM_ABI_VERSION, " and ",
+                     rte_version(), "; rebuild the NF against this engine's SDK")));
+  }
+  uint32_t service_id = 0;
+  for (const auto& s : config_.services()) {
+    if (s.metadata().name() == req.service()) service_id = s.status().id();
+  }
+  if (service_id == 0) {
+    return Error(absl::NotFoundError(
+        absl::StrCat("unknown service \"", req.service(), "\": engine \"", options_.name,
+                     "\" has no such service configured (create it with onvmctl apply)")));
+  }
+  auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid());
+  if (!slot.ok()) return Error(slot.status());
+  Log(absl::StrCat("NF pid ", req.pid(), " registered as ", req.service(), "-",
+                   (*slot)->instance_id));
+  Response r;
+  auto* reply = r.mutable_register_nf();
+  reply->set_instance_id((*slot)->instance_id);
+  reply->set_rx_ring(NfTable::RxRingName((*slot)->instance_id - 1));
+  reply->set_tx_ring(NfTable::TxRingName((*slot)->instance_id - 1));
+  reply->set_pktmbuf_pool(kPoolName);
+  reply->set_meta_dynfield(ONVM_PKT_META_DYNFIELD);
+  reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
+  reply->set_service_id(service_id);
+  return r;
+}
+
+Response Engine::NfReady(int conn_id) {
+  NfSlot* slot = nfs_->ByConnection(conn_id);
+  if (slot == nullptr || slot->state != NfState::kStarting) {
+    return Error(absl::FailedPreconditionError("nf_ready before a successful register_nf"));
+  }
+  nfs_->MarkRunning(slot);
+  Publish();
+  Log(absl::StrCat(slot->service, "-", slot->instance_id, " running"));
+  return Response();
+}
+
+Response Engine::SetConfig(const onvm::engine::v1::SetConfig& req) {
+  if (absl::Status s = ValidateConfig(req, port_entries_); !s.ok()) return Error(s);
+  config_ = req;
+  Publish();
+  __atomic_store_n(&stats_->header().config_generation, req.generation(), __ATOMIC_RELAXED);
+  Log(absl::StrCat("config generation ", req.generation(), " applied: ", req.services_size(),
+                   " service(s), ", req.chains_size(), " chain(s), ", req.rules_size(),
+                   " rule(s)"));
+  Response r;
+  r.mutable_set_config()->set_applied_generation(req.generation());
+  return r;
+}
+
+Response Engine::GetState() {
+  Response r;
+  auto* st = r.mutable_state();
+  st->set_name(options_.name);
+  st->set_boot_id(boot_id_);
+  st->set_applied_generation(config_.generation());
+  st->set_abi_version(ONVM_ABI_VERSION);
+  st->set_dpdk_version(rte_version());
+  for (uint32_t i = 0; i < ports_.size(); ++i) *st->add_ports() = DescribePort(ports_[i], i);
+  for (const NfSlot& s : nfs_->slots()) {
+    if (s.state == NfState::kFree) continue;
+    auto* inst = st->add_instances();
+    inst->set_instance_id(s.instance_id);
+    inst->set_service(s.service);
+    inst->set_pid(s.pid);
+    inst->set_state(s.state == NfState::kRunning ? onvm::engine::v1::InstanceInfo::RUNNING
+                                                 : onvm::engine::v1::InstanceInfo::STARTING);
+    inst->set_stats_slot(s.instance_id - 1);
+  }
+  return r;
+}
+
+void Engine::OnConnectionClosed(int conn_id) {
+  NfSlot* slot = nfs_->ByConnection(conn_id);
+  if (slot == nullptr) return;
+  const bool was_running = slot->state == NfState::kRunning;
+  const std::string name = absl::StrCat(slot->service, "-", slot->instance_id);
+  slot->state = NfState::kStarting;  // out of Running(): the next snapshot skips it
+  if (was_running) Publish();
+  const uint64_t freed = nfs_->Release(slot);
+  onvm_stats_add(&stats_->header().drops[ONVM_DROP_NF_GONE], freed);
+  Log(absl::StrCat(name, " gone; ", freed, " packet(s) left on its rings freed"));
+}
+
+}  // namespace onvm::engine

@@ -1,0 +1,79 @@
+// The engine after EAL initialisation: owns the mempool, ports, NF table,
+// stats segment, routing snapshot and the worker lcore, and serves the
+// control socket on the calling (main) thread.
+#ifndef ONVM_ENGINE_ENGINE_H_
+#define ONVM_ENGINE_ENGINE_H_
+
+#include <rte_mempool.h>
+#include <rte_rcu_qsbr.h>
+
+#include <atomic>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "control_server.h"
+#include "engine_options.h"
+#include "nf_table.h"
+#include "ports.h"
+#include "snapshot.h"
+#include "stats_segment.h"
+#include "worker.h"
+
+namespace onvm::engine {
+
+class Engine {
+ public:
+  static absl::StatusOr<std::unique_ptr<Engine>> Start(const EngineOptions& options);
+  // Stops the worker, then the ports (flushing pcap files), then frees.
+  ~Engine();
+  Engine(const Engine&) = delete;
+  Engine& operator=(const Engine&) = delete;
+
+  // Serves the control socket until `stop` becomes true.
+  void Run(const std::atomic<bool>& stop);
+
+ private:
+  struct QsbrDeleter {
+    void operator()(rte_rcu_qsbr* v) const;
+  };
+  struct MempoolDeleter {
+    void operator()(rte_mempool* mp) const { rte_mempool_free(mp); }
+  };
+
+  explicit Engine(const EngineOptions& options) : options_(options) {}
+  absl::Status Init();
+  onvm::engine::v1::Response Handle(int conn_id, const onvm::engine::v1::Request& request);
+  onvm::engine::v1::Response RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req);
+  onvm::engine::v1::Response NfReady(int conn_id);
+  onvm::engine::v1::Response SetConfig(const onvm::engine::v1::SetConfig& req);
+  onvm::engine::v1::Response GetState();
+  void OnConnectionClosed(int conn_id);
+  // Compiles the current config and instances into a snapshot, publishes it
+  // and frees the previous one once the worker has moved past it.
+  void Publish();
+  void RefreshPortCounters();
+
+  EngineOptions options_;
+  std::string boot_id_;
+  std::unique_ptr<StatsSegment> stats_;
+  std::unique_ptr<rte_mempool, MempoolDeleter> pool_;
+  std::unique_ptr<rte_rcu_qsbr, QsbrDeleter> qsbr_;
+  int meta_offset_ = -1;
+  std::vector<Port> ports_;
+  std::vector<PortEntry> port_entries_;
+  std::unique_ptr<NfTable> nfs_;
+  onvm::engine::v1::SetConfig config_;
+  std::unique_ptr<Snapshot> published_;
+  std::atomic<const Snapshot*> current_{nullptr};
+  std::atomic<bool> worker_stop_{false};
+  WorkerContext worker_ctx_{};
+  unsigned worker_lcore_ = 0;
+  bool worker_running_ = false;
+  std::unique_ptr<ControlServer> control_;
+};
+
+}  // namespace onvm::engine
+
+#endif  // ONVM_ENGINE_ENGINE_H_

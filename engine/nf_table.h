@@ -1,0 +1,64 @@
+// NF instance slots: ids, rings, lifecycle. Owned by the control thread.
+#ifndef ONVM_ENGINE_NF_TABLE_H_
+#define ONVM_ENGINE_NF_TABLE_H_
+
+#include <rte_ring.h>
+
+#include <array>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "onvm/stats_layout.h"
+#include "routing_config.h"
+#include "stats_segment.h"
+
+namespace onvm::engine {
+
+enum class NfState { kFree, kStarting, kRunning };
+
+struct NfSlot {
+  NfState state = NfState::kFree;
+  uint32_t instance_id = 0;  // slot index + 1
+  std::string service;
+  uint32_t service_id = 0;
+  int32_t pid = 0;
+  int conn_id = -1;  // control connection that is this NF's lease
+  rte_ring* rx = nullptr;
+  rte_ring* tx = nullptr;
+};
+
+class NfTable {
+ public:
+  NfTable(StatsSegment* stats, uint32_t ring_size) : stats_(stats), ring_size_(ring_size) {}
+  ~NfTable();
+  NfTable(const NfTable&) = delete;
+  NfTable& operator=(const NfTable&) = delete;
+
+  // Takes a free slot for a starting NF; its rings are empty.
+  absl::StatusOr<NfSlot*> Allocate(int conn_id, const std::string& service, uint32_t service_id,
+                                   int32_t pid);
+  NfSlot* ByConnection(int conn_id);
+  void MarkRunning(NfSlot* slot);
+  // Frees everything left on the slot's rings and releases it. The caller
+  // must already have published a snapshot without the instance. Returns
+  // the number of packets freed.
+  uint64_t Release(NfSlot* slot);
+
+  std::vector<RunningInstance> Running();
+  const std::array<NfSlot, ONVM_STATS_MAX_INSTANCES>& slots() const { return slots_; }
+  static std::string RxRingName(uint32_t slot);
+  static std::string TxRingName(uint32_t slot);
+
+ private:
+  absl::Status EnsureRings(uint32_t index);
+
+  StatsSegment* stats_;
+  uint32_t ring_size_;
+  std::array<NfSlot, ONVM_STATS_MAX_INSTANCES> slots_;
+};
+
+}  // namespace onvm::engine
+
+#endif  // ONVM_ENGINE_NF_TABLE_H_

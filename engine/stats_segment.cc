@@ -1,0 +1,123 @@
+#include "stats_segment.h"
+
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+
+namespace onvm::engine {
+namespace {
+
+void CopyName(char* dst, const std::string& src) {
+  std::memset(dst, 0, ONVM_STATS_NAME_LEN);
+  std::memcpy(dst, src.data(), std::min<size_t>(src.size(), ONVM_STATS_NAME_LEN - 1));
+}
+
+void BeginWrite(uint64_t* generation) {
+  __atomic_store_n(generation, *generation + 1, __ATOMIC_RELAXED);
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+}
+
+void EndWrite(uint64_t* generation) {
+  __atomic_thread_fence(__ATOMIC_RELEASE);
+  __atomic_store_n(generation, *generation + 1, __ATOMIC_RELAXED);
+}
+
+}  // namespace
+
+uint64_t RealtimeNs() {
+  timespec ts;
+  clock_gettime(CLOCK_REALTIME, &ts);
+  return uint64_t(ts.tv_sec) * 1000000000ull + uint64_t(ts.tv_nsec);
+}
+
+absl::StatusOr<std::unique_ptr<StatsSegment>> StatsSegment::Create(const std::string& shm_name,
+                                                                   const std::string& engine_name,
+                                                                   const std::string& boot_id) {
+  shm_unlink(shm_name.c_str());
+  int fd = shm_open(shm_name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
+  if (fd < 0) {
+    return absl::InternalError(
+        absl::StrCat("stats segment ", shm_name, ": shm_open: ", std::strerror(errno)));
+  }
+  const size_t size = sizeof(onvm_stats_segment);
+  if (ftruncate(fd, static_cast<off_t>(size)) != 0) {
+    const int err = errno;
+    close(fd);
+    shm_unlink(shm_name.c_str());
+    return absl::InternalError(absl::StrCat("stats segment: ftruncate: ", std::strerror(err)));
+  }
+  void* mem = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (mem == MAP_FAILED) {
+    shm_unlink(shm_name.c_str());
+    return absl::InternalError(absl::StrCat("stats segment: mmap: ", std::strerror(errno)));
+  }
+  auto* seg = static_cast<onvm_stats_segment*>(mem);
+  std::memset(seg, 0, size);
+  onvm_stats_header& h = seg->header;
+  h.layout_version = ONVM_STATS_LAYOUT_VERSION;
+  h.header_size = sizeof(onvm_stats_header);
+  h.total_size = size;
+  CopyName(h.engine_name, engine_name);
+  std::memcpy(h.boot_id, boot_id.data(), std::min(boot_id.size(), sizeof(h.boot_id) - 1));
+  h.start_time_ns = RealtimeNs();
+  h.heartbeat_ns = h.start_time_ns;
+  h.max_ports = ONVM_STATS_MAX_PORTS;
+  h.max_instances = ONVM_STATS_MAX_INSTANCES;
+  // Magic last: a reader that sees it sees a complete header.
+  __atomic_store_n(&h.magic, ONVM_STATS_MAGIC, __ATOMIC_RELEASE);
+  return std::unique_ptr<StatsSegment>(new StatsSegment(shm_name, seg));
+}
+
+StatsSegment::~StatsSegment() {
+  munmap(seg_, sizeof(onvm_stats_segment));
+  shm_unlink(shm_name_.c_str());
+}
+
+void StatsSegment::ClaimPort(uint32_t slot, uint32_t port_id, const std::string& name) {
+  onvm_stats_port& p = seg_->ports[slot];
+  BeginWrite(&p.generation);
+  p.port_id = port_id;
+  CopyName(p.name, name);
+  p.rx_packets = p.rx_bytes = p.tx_packets = p.tx_bytes = 0;
+  p.rx_missed = p.tx_dropped = p.no_match_dropped = 0;
+  p.in_use = 1;
+  EndWrite(&p.generation);
+}
+
+void StatsSegment::ClaimInstance(uint32_t slot, uint32_t instance_id, int32_t pid,
+                                 uint32_t service_id, const std::string& service) {
+  onvm_stats_instance& s = seg_->instances[slot];
+  BeginWrite(&s.generation);
+  s.instance_id = instance_id;
+  s.pid = pid;
+  s.service_id = service_id;
+  CopyName(s.service, service);
+  s.rx_packets = s.tx_packets = s.dropped_ring_full = s.dropped_by_handler = 0;
+  s.state = ONVM_STATS_INSTANCE_STARTING;
+  EndWrite(&s.generation);
+}
+
+// A state change keeps the generation: it is the same instance.
+void StatsSegment::SetInstanceState(uint32_t slot, onvm_stats_instance_state state) {
+  __atomic_store_n(&seg_->instances[slot].state, uint32_t{state}, __ATOMIC_RELEASE);
+}
+
+void StatsSegment::ReleaseInstance(uint32_t slot) {
+  onvm_stats_instance& s = seg_->instances[slot];
+  BeginWrite(&s.generation);
+  s.state = ONVM_STATS_INSTANCE_FREE;
+  EndWrite(&s.generation);
+}
+
+void StatsSegment::Heartbeat() {
+  __atomic_store_n(&seg_->header.heartbeat_ns, RealtimeNs(), __ATOMIC_RELAXED);
+}
+
+}  // namespace onvm::engine

@@ -1,0 +1,49 @@
+// The engine's side of the stats segment: creates /dev/shm/onvm-NAME.stats,
+// owns the mapping and removes the object when the engine stops.
+#ifndef ONVM_ENGINE_STATS_SEGMENT_H_
+#define ONVM_ENGINE_STATS_SEGMENT_H_
+
+#include <memory>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "onvm/stats_layout.h"
+
+namespace onvm::engine {
+
+class StatsSegment {
+ public:
+  // Replaces any segment left by a dead engine of the same name, so readers
+  // that compare inodes or boot ids see a new engine.
+  static absl::StatusOr<std::unique_ptr<StatsSegment>> Create(const std::string& shm_name,
+                                                              const std::string& engine_name,
+                                                              const std::string& boot_id);
+  ~StatsSegment();
+  StatsSegment(const StatsSegment&) = delete;
+  StatsSegment& operator=(const StatsSegment&) = delete;
+
+  onvm_stats_segment* get() { return seg_; }
+  onvm_stats_header& header() { return seg_->header; }
+
+  // Slot metadata updates, done by the control thread while no lcore writes
+  // the slot's counters (the slot is not in the published snapshot).
+  void ClaimPort(uint32_t slot, uint32_t port_id, const std::string& name);
+  void ClaimInstance(uint32_t slot, uint32_t instance_id, int32_t pid, uint32_t service_id,
+                     const std::string& service);
+  void SetInstanceState(uint32_t slot, onvm_stats_instance_state state);
+  void ReleaseInstance(uint32_t slot);
+  void Heartbeat();
+
+ private:
+  StatsSegment(std::string shm_name, onvm_stats_segment* seg)
+      : shm_name_(std::move(shm_name)), seg_(seg) {}
+
+  std::string shm_name_;
+  onvm_stats_segment* seg_;
+};
+
+uint64_t RealtimeNs();
+
+}  // namespace onvm::engine
+
+#endif  // ONVM_ENGINE_STATS_SEGMENT_H_

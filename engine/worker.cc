@@ -1,0 +1,296 @@
+#include "worker.h"
+
+#include <rte_cycles.h>
+#include <rte_ethdev.h>
+#include <rte_hash_crc.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_prefetch.h>
+#include <unistd.h>
+
+#include <array>
+
+#include "onvm/packet_key.h"
+#include "onvm/pkt_meta.h"
+
+namespace onvm::engine {
+namespace {
+
+constexpr uint16_t kBurst = 32;
+constexpr uint16_t kBatch = 2 * kBurst;
+// TO_SERVICE jumps a packet may take before it is considered to be looping.
+constexpr uint8_t kMaxHops = 32;
+// Consecutive empty loop iterations before an idle sleep (when enabled).
+constexpr uint32_t kIdleSpins = 1000;
+constexpr int kTxRetries = 4;
+
+struct Batch {
+  uint16_t n = 0;
+  rte_mbuf* pkts[kBatch];
+};
+
+// Per-lcore scratch state. Sized for the largest snapshot so the packet path
+// never allocates.
+class Worker {
+ public:
+  explicit Worker(const WorkerContext& ctx) : ctx_(ctx) {}
+  void Run();
+
+ private:
+  uint32_t PollPort(const Snapshot& s, uint16_t port_index);
+  uint32_t DrainInstance(const Snapshot& s, uint16_t inst_index);
+  void Classify(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
+  void ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service);
+  void ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain);
+  void ToPort(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
+  void FlushInstances(const Snapshot& s);
+  void FlushPorts(const Snapshot& s);
+  void Drop(rte_mbuf* m, onvm_drop_reason reason) {
+    onvm_stats_add(&ctx_.engine_stats->drops[reason], 1);
+    rte_pktmbuf_free(m);
+  }
+  onvm_pkt_meta* Meta(rte_mbuf* m) {
+    return RTE_MBUF_DYNFIELD(m, ctx_.meta_offset, onvm_pkt_meta*);
+  }
+
+  WorkerContext ctx_;
+  std::array<Batch, ONVM_STATS_MAX_INSTANCES> to_nf_;
+  std::array<Batch, ONVM_STATS_MAX_PORTS> to_port_;
+};
+
+uint32_t FlowHash(const PacketKey& key) {
+  uint32_t h = rte_hash_crc(key.src_addr, key.ip_version == 6 ? 16 : 4, key.ip_proto);
+  h = rte_hash_crc(key.dst_addr, key.ip_version == 6 ? 16 : 4, h);
+  return rte_hash_crc_4byte((uint32_t{key.src_port} << 16) | key.dst_port, h);
+}
+
+void Worker::Run() {
+  rte_rcu_qsbr_thread_register(ctx_.qsbr, ctx_.qsbr_thread_id);
+  rte_rcu_qsbr_thread_online(ctx_.qsbr, ctx_.qsbr_thread_id);
+  uint32_t idle = 0;
+  while (!ctx_.stop->load(std::memory_order_relaxed)) {
+    const Snapshot& s = *ctx_.snapshot->load(std::memory_order_acquire);
+    uint32_t work = 0;
+    for (uint16_t p = 0; p < s.ports.size(); ++p) work += PollPort(s, p);
+    for (uint16_t i = 0; i < s.instances.size(); ++i) work += DrainInstance(s, i);
+    FlushInstances(s);
+    FlushPorts(s);
+    // Nothing from `s` is held past this point.
+    rte_rcu_qsbr_quiescent(ctx_.qsbr, ctx_.qsbr_thread_id);
+    if (work != 0) {
+      idle = 0;
+    } else if (ctx_.idle_sleep_us != 0 && ++idle >= kIdleSpins) {
+      // Opt-in (--idle-sleep-us): yields the core on machines where the
+      // engine shares CPUs with NFs, at the cost of wake-up latency.
+      usleep(ctx_.idle_sleep_us);
+    } else {
+      rte_pause();
+    }
+  }
+  rte_rcu_qsbr_thread_offline(ctx_.qsbr, ctx_.qsbr_thread_id);
+  rte_rcu_qsbr_thread_unregister(ctx_.qsbr, ctx_.qsbr_thread_id);
+}
+
+uint32_t Worker::PollPort(const Snapshot& s, uint16_t port_index) {
+  const PortRoute& port = s.ports[port_index];
+  rte_mbuf* pkts[kBurst];
+  const uint16_t n = rte_eth_rx_burst(port.port_id, 0, pkts, kBurst);
+  if (n == 0) return 0;
+  uint64_t bytes = 0;
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    bytes += pkts[i]->pkt_len;
+    Classify(s, port_index, pkts[i]);
+  }
+  onvm_stats_add(&port.stats->rx_packets, n);
+  onvm_stats_add(&port.stats->rx_bytes, bytes);
+  return n;
+}
+
+void Worker::Classify(const Snapshot& s, uint16_t port_index, rte_mbuf* m) {
+  PacketKey key;
+  // Only the first segment is parsed; headers beyond it count as truncated.
+  ParsePacket(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &key);
+  const RuleRoute* hit = nullptr;
+  for (const RuleRoute& r : s.rules) {
+    if ((r.in_port < 0 || r.in_port == port_index) && MatchesHeaders(r.match, key)) {
+      hit = &r;
+      break;
+    }
+  }
+  if (hit == nullptr) {
+    onvm_stats_add(&s.ports[port_index].stats->no_match_dropped, 1);
+    rte_pktmbuf_free(m);
+    return;
+  }
+  switch (hit->action) {
+    case RuleAction::kDrop:
+      Drop(m, ONVM_DROP_RULE);
+      return;
+    case RuleAction::kOut:
+      ToPort(s, hit->target, m);
+      return;
+    case RuleAction::kChain:
+      break;
+  }
+  if (!(m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)) {
+    m->hash.rss = FlowHash(key);
+    m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
+  }
+  onvm_pkt_meta* meta = Meta(m);
+  meta->chain = hit->target;
+  meta->hop = 0;
+  meta->hops = 0;
+  meta->in_port = static_cast<uint8_t>(port_index);
+  meta->action = ONVM_ACTION_NEXT;
+  meta->arg = 0;
+  ToService(s, m, meta, s.chains[hit->target].services[0]);
+}
+
+void Worker::ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service) {
+  if (service >= s.service_instances.size() || s.service_instances[service].empty()) {
+    Drop(m, ONVM_DROP_NO_INSTANCE);
+    return;
+  }
+  const std::vector<uint16_t>& replicas = s.service_instances[service];
+  const uint16_t inst = replicas[m->hash.rss % replicas.size()];
+  meta->action = ONVM_ACTION_NEXT;
+  Batch& b = to_nf_[inst];
+  if (b.n == kBatch) {
+    FlushInstances(s);
+  }
+  b.pkts[b.n++] = m;
+}
+
+void Worker::ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain) {
+  if (chain.end == EndKind::kOut) {
+    ToPort(s, chain.end_port, m);
+  } else {
+    Drop(m, ONVM_DROP_CHAIN_END);
+  }
+}
+
+void Worker::ToPort(const Snapshot& s, uint16_t port_index, rte_mbuf* m) {
+  Batch& b = to_port_[port_index];
+  if (b.n == kBatch) FlushPorts(s);
+  b.pkts[b.n++] = m;
+}
+
+uint32_t Worker::DrainInstance(const Snapshot& s, uint16_t inst_index) {
+  const InstanceRoute& inst = s.instances[inst_index];
+  rte_mbuf* pkts[kBurst];
+  const unsigned n =
+      rte_ring_dequeue_burst(inst.tx, reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  if (n == 0) return 0;
+  onvm_stats_add(&inst.stats->tx_packets, n);
+  uint64_t handler_drops = 0;
+  for (unsigned i = 0; i < n; ++i) {
+    rte_mbuf* m = pkts[i];
+    onvm_pkt_meta* meta = Meta(m);
+    const ChainRoute* chain = meta->chain < s.chains.size() ? &s.chains[meta->chain] : nullptr;
+    if (chain == nullptr || !chain->defined) {
+      // The chain was removed while the packet was inside an NF.
+      Drop(m, ONVM_DROP_CHAIN_END);
+      continue;
+    }
+    switch (meta->action) {
+      case ONVM_ACTION_NEXT: {
+        const unsigned next = unsigned{meta->hop} + 1;
+        if (next < chain->services.size()) {
+          meta->hop = static_cast<uint8_t>(next);
+          ToService(s, m, meta, chain->services[next]);
+        } else {
+          ChainEnd(s, m, *chain);
+        }
+        break;
+      }
+      case ONVM_ACTION_DROP:
+        ++handler_drops;
+        rte_pktmbuf_free(m);
+        break;
+      case ONVM_ACTION_TO_SERVICE: {
+        if (++meta->hops >= kMaxHops) {
+          Drop(m, ONVM_DROP_LOOP);
+          break;
+        }
+        // Continue the chain after the target when it is part of it.
+        for (size_t h = 0; h < chain->services.size(); ++h) {
+          if (chain->services[h] == meta->arg) {
+            meta->hop = static_cast<uint8_t>(h);
+            break;
+          }
+        }
+        ToService(s, m, meta, meta->arg);
+        break;
+      }
+      case ONVM_ACTION_OUT: {
+        const uint16_t port_index =
+            meta->arg < s.port_index_by_id.size() ? s.port_index_by_id[meta->arg] : kNoPort;
+        if (port_index == kNoPort) {
+          Drop(m, ONVM_DROP_BAD_ACTION);
+        } else {
+          ToPort(s, port_index, m);
+        }
+        break;
+      }
+      default:
+        Drop(m, ONVM_DROP_BAD_ACTION);
+        break;
+    }
+  }
+  if (handler_drops != 0) onvm_stats_add(&inst.stats->dropped_by_handler, handler_drops);
+  return n;
+}
+
+void Worker::FlushInstances(const Snapshot& s) {
+  for (uint16_t i = 0; i < s.instances.size(); ++i) {
+    Batch& b = to_nf_[i];
+    if (b.n == 0) continue;
+    const InstanceRoute& inst = s.instances[i];
+    const unsigned sent =
+        rte_ring_enqueue_burst(inst.rx, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
+    onvm_stats_add(&inst.stats->rx_packets, sent);
+    if (sent < b.n) {
+      // A full ring is a counted drop, never a stall of the rx path.
+      onvm_stats_add(&inst.stats->dropped_ring_full, b.n - sent);
+      rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
+    }
+    b.n = 0;
+  }
+}
+
+void Worker::FlushPorts(const Snapshot& s) {
+  for (uint16_t p = 0; p < s.ports.size(); ++p) {
+    Batch& b = to_port_[p];
+    if (b.n == 0) continue;
+    const PortRoute& port = s.ports[p];
+    uint64_t bytes = 0;
+    for (uint16_t i = 0; i < b.n; ++i) bytes += b.pkts[i]->pkt_len;
+    uint16_t sent = 0;
+    for (int tries = 0; tries < kTxRetries && sent < b.n; ++tries) {
+      sent += rte_eth_tx_burst(port.port_id, 0, b.pkts + sent, b.n - sent);
+    }
+    if (sent < b.n) {
+      for (uint16_t i = sent; i < b.n; ++i) bytes -= b.pkts[i]->pkt_len;
+      onvm_stats_add(&port.stats->tx_dropped, b.n - sent);
+      rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
+    }
+    onvm_stats_add(&port.stats->tx_packets, sent);
+    onvm_stats_add(&port.stats->tx_bytes, bytes);
+    b.n = 0;
+  }
+}
+
+}  // namespace
+
+int WorkerMain(void* arg) {
+  // The worker's scratch arrays are large; keep them off the lcore stack.
+  auto worker = std::make_unique<Worker>(*static_cast<WorkerContext*>(arg));
+  worker->Run();
+  return 0;
+}
+
+}  // namespace onvm::engine
