@@ -196,6 +196,14 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   }
   auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid());
   if (!slot.ok()) return Error(slot.status());
+  // NFs take lcore ids from the top down so that they never collide with
+  // the engine's own lcores (from 0 up) or with each other.
+  const unsigned lcore_id = RTE_MAX_LCORE - (*slot)->instance_id;
+  if (rte_lcore_is_enabled(lcore_id)) {
+    nfs_->Release(*slot);
+    return Error(absl::ResourceExhaustedError(
+        absl::StrCat("no free lcore id for another NF (the engine uses lcore ", lcore_id, ")")));
+  }
   Log(absl::StrCat("NF pid ", req.pid(), " registered as ", req.service(), "-",
                    (*slot)->instance_id));
   Response r;
@@ -207,6 +215,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   reply->set_meta_dynfield(ONVM_PKT_META_DYNFIELD);
   reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
   reply->set_service_id(service_id);
+  reply->set_lcore_id(lcore_id);
   return r;
 }
 

@@ -1,0 +1,232 @@
+// The onvm NF SDK: write a packet handler, link onvm_sdk, and the SDK does
+// the rest (flags, registration with the engine, attaching to its shared
+// memory as a DPDK secondary process, the burst loop, clean shutdown).
+//
+//   #include <onvm/nf.hpp>
+//   int main(int argc, char** argv) {
+//     return onvm::RunNf(argc, argv, [](onvm::Burst& burst) {
+//       for (auto& pkt : burst) pkt.Next();
+//     });
+//   }
+//
+// The handler runs once per burst (up to Burst::kMaxSize packets) on the NF's
+// poll thread. It must not block, and it decides one action per packet; it
+// never frees, sends or keeps an mbuf: the SDK hands every packet of the
+// burst back to the engine, which carries out the actions.
+#ifndef ONVM_NF_HPP_
+#define ONVM_NF_HPP_
+
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
+
+#include <concepts>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <type_traits>
+
+#include "absl/status/status.h"
+#include "onvm/pkt_meta.h"
+
+namespace onvm {
+
+// What the engine does with a packet after the handler. Values are those of
+// enum onvm_action (onvm/pkt_meta.h).
+enum class Action : uint8_t {
+  kNext = ONVM_ACTION_NEXT,             // next service of the packet's chain
+  kDrop = ONVM_ACTION_DROP,             // free it (counted as a handler drop)
+  kToService = ONVM_ACTION_TO_SERVICE,  // jump to a service, by id
+  kOut = ONVM_ACTION_OUT,               // transmit out of a port, by id
+};
+
+class Burst;
+
+namespace internal {
+class Loop;
+// Offset of struct onvm_pkt_meta in every mbuf, set by the SDK when it
+// attaches to the engine.
+inline int pkt_meta_offset = -1;
+}  // namespace internal
+
+// One packet of a burst. Not copyable: take it by reference
+// (`for (auto& pkt : burst)`), so that the action lands in the burst.
+class Packet {
+ public:
+  Packet(const Packet&) = delete;
+  Packet& operator=(const Packet&) = delete;
+
+  rte_mbuf* mbuf() const { return mbuf_; }
+  // The bytes at data() are contiguous: length() of them, starting with the
+  // Ethernet header. That is the whole packet unless it spans several
+  // segments; packet_length() is the whole packet.
+  uint8_t* data() const { return rte_pktmbuf_mtod(mbuf_, uint8_t*); }
+  uint32_t length() const { return rte_pktmbuf_data_len(mbuf_); }
+  uint32_t packet_length() const { return rte_pktmbuf_pkt_len(mbuf_); }
+  // What the engine recorded for the packet (chain, hop, in_port). The
+  // action chosen here is in action(), not in meta().
+  const onvm_pkt_meta& meta() const {
+    return *RTE_MBUF_DYNFIELD(mbuf_, internal::pkt_meta_offset, const onvm_pkt_meta*);
+  }
+
+  // The action; the last call wins. Before the handler runs it is Next().
+  void Next() { Set(Action::kNext, 0); }
+  void Drop() { Set(Action::kDrop, 0); }
+  void ToService(uint16_t service_id) { Set(Action::kToService, service_id); }
+  void Out(uint16_t port_id) { Set(Action::kOut, port_id); }
+  Action action() const { return action_; }
+  // The service id (kToService) or port id (kOut); 0 otherwise.
+  uint16_t action_arg() const { return arg_; }
+
+ private:
+  friend class Burst;
+  friend class internal::Loop;
+
+  Packet() = default;
+  void Set(Action action, uint16_t arg) {
+    action_ = action;
+    arg_ = arg;
+  }
+
+  rte_mbuf* mbuf_ = nullptr;
+  uint16_t arg_ = 0;
+  Action action_ = Action::kNext;
+};
+
+// The packets dequeued together from the NF's rx ring, in ring order.
+class Burst {
+ public:
+  static constexpr uint16_t kMaxSize = 32;
+
+  Burst() = default;
+  Burst(const Burst&) = delete;
+  Burst& operator=(const Burst&) = delete;
+
+  uint16_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  Packet& operator[](uint16_t i) { return packets_[i]; }
+  const Packet& operator[](uint16_t i) const { return packets_[i]; }
+  Packet* begin() { return packets_; }
+  Packet* end() { return packets_ + size_; }
+  const Packet* begin() const { return packets_; }
+  const Packet* end() const { return packets_ + size_; }
+
+ private:
+  friend class internal::Loop;
+
+  Packet packets_[kMaxSize];
+  uint16_t size_ = 0;
+};
+
+// Counted by the SDK on the NF's poll thread, updated after every burst.
+struct NfStats {
+  uint64_t rx_packets = 0;     // dequeued from the rx ring
+  uint64_t tx_packets = 0;     // handed back on the tx ring
+  uint64_t dropped = 0;        // the handler chose Drop()
+  uint64_t freed_on_stop = 0;  // tx ring full when the NF stopped
+};
+
+// Who this NF is, known once it has registered and attached. Given to the
+// Init hook; stays valid until RunNf returns.
+struct NfContext {
+  std::string program;  // basename of argv[0]
+  std::string engine;
+  std::string service;
+  uint32_t service_id = 0;
+  uint32_t instance_id = 0;
+  unsigned lcore = 0;  // DPDK lcore (= CPU) the NF polls on
+  int socket_id = 0;   // its NUMA socket
+  rte_mempool* pktmbuf_pool = nullptr;
+  NfStats stats;
+};
+
+// Asks the running NF to stop as if it had received SIGTERM. Async-signal
+// safe; may be called from the handler.
+void RequestStop();
+
+namespace internal {
+
+// Type-erased NF, built by RunNf below. `init`, `shutdown` and `usage` may
+// be null.
+struct NfHooks {
+  void* nf = nullptr;
+  void (*handle)(void* nf, Burst& burst) = nullptr;
+  absl::Status (*init)(void* nf, NfContext& ctx, std::span<const std::string> args) = nullptr;
+  void (*shutdown)(void* nf) = nullptr;
+  const char* usage = nullptr;
+};
+
+int RunNf(int argc, char** argv, const NfHooks& hooks);
+
+template <typename T>
+concept HasHandle = requires(T& nf, Burst& burst) {
+  nf.Handle(burst);
+};
+template <typename T>
+concept HasInit = requires(T& nf, NfContext& ctx, std::span<const std::string> args) {
+  nf.Init(ctx, args);
+};
+template <typename T>
+concept HasShutdown = requires(T& nf) {
+  nf.Shutdown();
+};
+template <typename T>
+concept HasUsage = requires {
+  { T::kUsage } -> std::convertible_to<const char*>;
+};
+
+}  // namespace internal
+
+// Runs an NF until SIGINT/SIGTERM or until the engine goes away; returns
+// the process exit code. `nf` is either a callable taking Burst&, or an
+// object with
+//   void Handle(onvm::Burst&);                          // required
+//   absl::Status Init(onvm::NfContext&,                 // optional; may
+//                     std::span<const std::string> args);  // return void
+//   void Shutdown();                                    // optional
+//   static constexpr const char* kUsage = "...";        // optional
+// Init receives the arguments the SDK did not take (the NF's own flags); an
+// NF without Init rejects any such argument. Init runs after the NF has
+// attached to the engine and before the engine routes traffic to it; an
+// InvalidArgument error from it is a usage error (exit 2). Shutdown runs
+// after the last burst has been handed back.
+template <typename Nf>
+requires std::invocable<Nf&, Burst&> || internal::HasHandle<std::remove_cvref_t<Nf>>
+int RunNf(int argc, char** argv, Nf&& nf) {
+  using T = std::remove_reference_t<Nf>;
+  using U = std::remove_cv_t<T>;
+  internal::NfHooks hooks;
+  hooks.nf = const_cast<U*>(std::addressof(nf));
+  hooks.handle = [](void* p, Burst& burst) {
+    T& self = *static_cast<T*>(p);
+    if constexpr (internal::HasHandle<T>) {
+      self.Handle(burst);
+    } else {
+      self(burst);
+    }
+  };
+  if constexpr (internal::HasInit<T>) {
+    hooks.init = [](void* p, NfContext& ctx, std::span<const std::string> args) -> absl::Status {
+      T& self = *static_cast<T*>(p);
+      using R = decltype(self.Init(ctx, args));
+      static_assert(std::is_void_v<R> || std::is_convertible_v<R, absl::Status>,
+                    "Init must return void or absl::Status");
+      if constexpr (std::is_void_v<R>) {
+        self.Init(ctx, args);
+        return absl::OkStatus();
+      } else {
+        return self.Init(ctx, args);
+      }
+    };
+  }
+  if constexpr (internal::HasShutdown<T>) {
+    hooks.shutdown = [](void* p) { static_cast<T*>(p)->Shutdown(); };
+  }
+  if constexpr (internal::HasUsage<U>) hooks.usage = U::kUsage;
+  return internal::RunNf(argc, argv, hooks);
+}
+
+}  // namespace onvm
+
+#endif  // ONVM_NF_HPP_

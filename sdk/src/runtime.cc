@@ -1,0 +1,371 @@
+// RunNf: flags, registration, attaching as a DPDK secondary, the burst loop
+// and shutdown. The per-packet code is Loop::Run and its two helpers.
+#include <rte_branch_prediction.h>
+#include <rte_cycles.h>
+#include <rte_eal.h>
+#include <rte_errno.h>
+#include <rte_lcore.h>
+#include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
+#include <rte_mempool.h>
+#include <rte_pause.h>
+#include <rte_prefetch.h>
+#include <rte_ring.h>
+#include <sched.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <csignal>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "engine_connection.h"
+#include "onvm/abi.h"
+#include "onvm/names.h"
+#include "onvm/nf.hpp"
+#include "onvm/pkt_meta.h"
+#include "options.h"
+
+namespace onvm {
+namespace internal {
+namespace {
+
+// Exit codes of an NF process.
+constexpr int kExitOk = 0;
+constexpr int kExitFailure = 1;
+constexpr int kExitUsage = 2;
+
+// Consecutive empty polls before --idle-sleep-us starts to apply.
+constexpr uint32_t kEmptyPollsBeforeSleep = 1000;
+
+std::atomic<bool> g_stop{false};
+static_assert(std::atomic<bool>::is_always_lock_free, "the stop flag is set from a signal handler");
+
+void OnStopSignal(int /*sig*/) { g_stop.store(true, std::memory_order_relaxed); }
+
+bool StopRequested() { return g_stop.load(std::memory_order_relaxed); }
+
+// SIGINT/SIGTERM ask for a clean stop. SA_RESETHAND: a second signal of the
+// same kind kills a process that does not stop (e.g. a handler stuck in a loop).
+void InstallSignalHandlers() {
+  struct sigaction sa = {};
+  sa.sa_handler = OnStopSignal;
+  sigemptyset(&sa.sa_mask);
+  sa.sa_flags = SA_RESETHAND;
+  sigaction(SIGINT, &sa, nullptr);
+  sigaction(SIGTERM, &sa, nullptr);
+}
+
+void Print(absl::string_view program, absl::string_view message) {
+  std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(program.size()), program.data(),
+               static_cast<int>(message.size()), message.data());
+}
+
+// First CPU this process may run on, or 0 if the mask cannot be read.
+unsigned FirstAllowedCpu() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) != 0) return 0;
+  for (unsigned cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return 0;
+}
+
+// What the NF looked up in the engine's shared memory.
+struct Attachment {
+  rte_ring* rx = nullptr;
+  rte_ring* tx = nullptr;
+  rte_mempool* pool = nullptr;
+  int meta_offset = -1;
+};
+
+std::string RteError() {
+  return absl::StrCat(rte_strerror(rte_errno), " (rte_errno ", rte_errno, ")");
+}
+
+// Initialises EAL as a secondary of the engine. Sets *eal_up once EAL is
+// initialised (it must then be cleaned up, whatever else fails).
+absl::StatusOr<Attachment> Attach(const std::string& program, const std::string& engine,
+                                  const engine::v1::RegisterNfReply& reply, unsigned core,
+                                  bool* eal_up) {
+  const std::string file_prefix =
+      reply.file_prefix().empty() ? PathsForEngine(engine).file_prefix : reply.file_prefix();
+  if (core >= CPU_SETSIZE) {
+    return absl::InvalidArgumentError(absl::StrCat("CPU ", core, " does not exist"));
+  }
+  if (reply.lcore_id() >= RTE_MAX_LCORE) {
+    return absl::InternalError(absl::StrCat("engine assigned lcore id ", reply.lcore_id(),
+                                            " beyond RTE_MAX_LCORE ", RTE_MAX_LCORE));
+  }
+  // EAL keeps pointers into argv, so the strings live as long as the process.
+  static std::vector<std::string> eal_args;
+  eal_args = {program,    "--proc-type=secondary", absl::StrCat("--file-prefix=", file_prefix),
+              "--no-pci", "--no-telemetry",        "--log-level=lib.eal:error",
+              // The engine-assigned lcore id keeps this process's mempool
+              // cache apart from the engine's and other NFs'; the CPU is ours.
+              absl::StrCat("--lcores=", reply.lcore_id(), "@", core)};
+  static std::vector<char*> eal_argv;
+  eal_argv.clear();
+  for (std::string& a : eal_args) eal_argv.push_back(a.data());
+  eal_argv.push_back(nullptr);
+  if (rte_eal_init(static_cast<int>(eal_args.size()), eal_argv.data()) < 0) {
+    return absl::UnavailableError(absl::StrCat("cannot attach to the shared memory of engine \"",
+                                               engine, "\" (DPDK secondary, ", "file prefix \"",
+                                               file_prefix, "\", lcore ", core, "): ", RteError()));
+  }
+  *eal_up = true;
+
+  Attachment at;
+  at.rx = rte_ring_lookup(reply.rx_ring().c_str());
+  if (at.rx == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "rx ring \"", reply.rx_ring(), "\" not found in the engine's shared memory: ", RteError()));
+  }
+  at.tx = rte_ring_lookup(reply.tx_ring().c_str());
+  if (at.tx == nullptr) {
+    return absl::NotFoundError(absl::StrCat(
+        "tx ring \"", reply.tx_ring(), "\" not found in the engine's shared memory: ", RteError()));
+  }
+  at.pool = rte_mempool_lookup(reply.pktmbuf_pool().c_str());
+  if (at.pool == nullptr) {
+    return absl::NotFoundError(
+        absl::StrCat("mbuf pool \"", reply.pktmbuf_pool(),
+                     "\" not found in the engine's shared memory: ", RteError()));
+  }
+  const std::string dynfield =
+      reply.meta_dynfield().empty() ? ONVM_PKT_META_DYNFIELD : reply.meta_dynfield();
+  rte_mbuf_dynfield params = {};
+  at.meta_offset = rte_mbuf_dynfield_lookup(dynfield.c_str(), &params);
+  if (at.meta_offset < 0) {
+    return absl::NotFoundError(absl::StrCat("mbuf dynamic field \"", dynfield,
+                                            "\" is not registered by the engine: ", RteError()));
+  }
+  if (params.size != sizeof(onvm_pkt_meta) || at.meta_offset % alignof(onvm_pkt_meta) != 0) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("mbuf dynamic field \"", dynfield, "\" has size ", params.size, " at offset ",
+                     at.meta_offset, "; this NF expects struct onvm_pkt_meta of size ",
+                     sizeof(onvm_pkt_meta), " (ABI version ", ONVM_ABI_VERSION, ")"));
+  }
+  return at;
+}
+
+}  // namespace
+
+// The packet path. Per burst: dequeue, prefetch, run the handler, write the
+// actions into each mbuf's onvm_pkt_meta, enqueue on the tx ring. Nothing
+// here allocates, locks or makes a system call per packet; once a second
+// (by TSC) it polls the control socket for a hang-up.
+class Loop {
+ public:
+  enum class Exit { kStopped, kEngineGone };
+
+  Loop(rte_ring* rx, rte_ring* tx, EngineConnection* engine, uint32_t idle_sleep_us)
+      : rx_(rx), tx_(tx), engine_(engine), idle_sleep_us_(idle_sleep_us) {}
+
+  Exit Run(const NfHooks& hooks, NfStats* stats);
+
+ private:
+  // True when the NF must stop: a stop was requested, or (checked about once
+  // a second) the engine closed the control connection.
+  bool TimeToStop() {
+    if (StopRequested()) return true;
+    const uint64_t now = rte_rdtsc();
+    if (likely(now < next_check_tsc_)) return false;
+    next_check_tsc_ = now + rte_get_tsc_hz();
+    if (engine_->PeerClosed()) {
+      engine_gone_ = true;
+      return true;
+    }
+    return false;
+  }
+
+  static void FillBurst(Burst& burst, rte_mbuf* const* mbufs, uint16_t n);
+  static uint64_t WriteActions(const Burst& burst, int meta_offset);
+
+  rte_ring* const rx_;
+  rte_ring* const tx_;
+  EngineConnection* const engine_;
+  const uint32_t idle_sleep_us_;
+  uint64_t next_check_tsc_ = 0;
+  bool engine_gone_ = false;
+};
+
+void Loop::FillBurst(Burst& burst, rte_mbuf* const* mbufs, uint16_t n) {
+  // The engine wrote these mbufs on another core: pull in both header lines
+  // (the second holds the dynfield), then the packet data.
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_prefetch0(mbufs[i]);
+    rte_prefetch0(RTE_PTR_ADD(mbufs[i], RTE_CACHE_LINE_SIZE));
+  }
+  for (uint16_t i = 0; i < n; ++i) {
+    rte_prefetch0(rte_pktmbuf_mtod(mbufs[i], void*));
+    Packet& pkt = burst.packets_[i];
+    pkt.mbuf_ = mbufs[i];
+    pkt.action_ = Action::kNext;
+    pkt.arg_ = 0;
+  }
+  burst.size_ = n;
+}
+
+// The one place where actions reach struct onvm_pkt_meta. Returns how many
+// packets the handler dropped.
+uint64_t Loop::WriteActions(const Burst& burst, int meta_offset) {
+  uint64_t dropped = 0;
+  for (uint16_t i = 0; i < burst.size_; ++i) {
+    const Packet& pkt = burst.packets_[i];
+    auto* meta = RTE_MBUF_DYNFIELD(pkt.mbuf_, meta_offset, onvm_pkt_meta*);
+    meta->action = static_cast<uint8_t>(pkt.action_);
+    meta->arg = pkt.arg_;
+    dropped += pkt.action_ == Action::kDrop;
+  }
+  return dropped;
+}
+
+Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
+  rte_mbuf* mbufs[Burst::kMaxSize];
+  Burst burst;
+  const int meta_offset = pkt_meta_offset;
+  uint32_t empty_polls = 0;
+  next_check_tsc_ = rte_rdtsc() + rte_get_tsc_hz();
+
+  while (!TimeToStop()) {
+    const uint16_t n = static_cast<uint16_t>(
+        rte_ring_dequeue_burst(rx_, reinterpret_cast<void**>(mbufs), Burst::kMaxSize, nullptr));
+    if (n == 0) {
+      rte_pause();
+      if (idle_sleep_us_ != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) usleep(idle_sleep_us_);
+      continue;
+    }
+    empty_polls = 0;
+
+    FillBurst(burst, mbufs, n);
+    hooks.handle(hooks.nf, burst);
+    stats->dropped += WriteActions(burst, meta_offset);
+    stats->rx_packets += n;
+
+    // The engine always drains tx rings, so a full ring is brief; keep
+    // trying until everything is handed back or the NF must stop.
+    unsigned sent = rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs), n, nullptr);
+    while (unlikely(sent < n)) {
+      if (TimeToStop()) {
+        rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
+        stats->freed_on_stop += n - sent;
+        break;
+      }
+      rte_pause();
+      sent += rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs + sent), n - sent,
+                                     nullptr);
+    }
+    stats->tx_packets += sent;
+  }
+  return engine_gone_ ? Exit::kEngineGone : Exit::kStopped;
+}
+
+int RunNf(int argc, char** argv, const NfHooks& hooks) {
+  const std::string program = ProgramName(argc, argv);
+  absl::StatusOr<NfOptions> opts = ParseNfOptions(argc, argv);
+  if (opts.ok() && !opts->help && hooks.init == nullptr && !opts->nf_args.empty()) {
+    opts = absl::InvalidArgumentError(
+        absl::StrCat("unknown argument \"", opts->nf_args.front(), "\""));
+  }
+  if (!opts.ok()) {
+    Print(program, opts.status().message());
+    std::fputs(ShortUsage(program).c_str(), stderr);
+    return kExitUsage;
+  }
+  if (opts->help) {
+    std::fputs(UsageText(program, hooks.usage).c_str(), stdout);
+    return kExitOk;
+  }
+  InstallSignalHandlers();
+
+  NfContext ctx;
+  ctx.program = program;
+  ctx.engine = opts->engine;
+  ctx.service = opts->service;
+
+  // 1. Connect. No engine: fail at once.
+  const EnginePaths paths = PathsForEngine(ctx.engine);
+  absl::StatusOr<EngineConnection> conn = EngineConnection::Connect(paths.control_socket);
+  if (!conn.ok()) {
+    Print(program, absl::StrCat("no engine \"", ctx.engine, "\" is running (",
+                                conn.status().message(), ")"));
+    return kExitFailure;
+  }
+
+  // 2. Register.
+  absl::StatusOr<engine::v1::RegisterNfReply> reply = conn->Register(ctx.service);
+  if (!reply.ok()) {
+    const absl::Status& s = reply.status();
+    const bool transport =
+        absl::IsUnavailable(s) || absl::IsDeadlineExceeded(s) || absl::IsDataLoss(s);
+    Print(program, transport
+                       ? absl::StrCat("engine \"", ctx.engine,
+                                      "\" did not complete the registration: ", s.message())
+                       : absl::StrCat("engine \"", ctx.engine, "\" refused to register service \"",
+                                      ctx.service, "\": ", s.message()));
+    return kExitFailure;
+  }
+  ctx.instance_id = reply->instance_id();
+  ctx.service_id = reply->service_id();
+  if (StopRequested()) return kExitOk;
+
+  // 3. Attach to the engine's shared memory. From here on EAL must be
+  // cleaned up on every way out; the connection is closed first so that
+  // the engine drops the registration at once.
+  bool eal_up = false;
+  auto finish = [&](int code, absl::string_view message) {
+    conn->Close();
+    if (eal_up) rte_eal_cleanup();
+    if (!message.empty()) Print(program, message);
+    return code;
+  };
+  const unsigned core = opts->core.has_value() ? *opts->core : FirstAllowedCpu();
+  absl::StatusOr<Attachment> at = Attach(program, ctx.engine, *reply, core, &eal_up);
+  if (!at.ok()) return finish(kExitFailure, at.status().message());
+  pkt_meta_offset = at->meta_offset;
+  ctx.lcore = rte_lcore_id();
+  ctx.socket_id = static_cast<int>(rte_socket_id());
+  ctx.pktmbuf_pool = at->pool;
+  if (StopRequested()) return finish(kExitOk, "");
+
+  // The NF's own setup, before any traffic comes.
+  if (hooks.init != nullptr) {
+    const absl::Status s = hooks.init(hooks.nf, ctx, opts->nf_args);
+    if (!s.ok()) {
+      const bool usage = absl::IsInvalidArgument(s);
+      const int code = finish(usage ? kExitUsage : kExitFailure, s.message());
+      if (usage) std::fputs(ShortUsage(program).c_str(), stderr);
+      return code;
+    }
+  }
+
+  // 4. Ready: the engine starts routing to our rx ring.
+  if (absl::Status s = conn->Ready(); !s.ok()) {
+    return finish(kExitFailure, absl::StrCat("engine \"", ctx.engine,
+                                             "\" did not accept the NF as ready: ", s.message()));
+  }
+  Print(program, absl::StrCat("instance ", ctx.instance_id, " of service \"", ctx.service,
+                              "\" (id ", ctx.service_id, ") running on lcore ", ctx.lcore));
+
+  // 5. Poll until told to stop or the engine goes away.
+  Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us);
+  const Loop::Exit exit = loop.Run(hooks, &ctx.stats);
+  if (hooks.shutdown != nullptr) hooks.shutdown(hooks.nf);
+  if (exit == Loop::Exit::kEngineGone) {
+    return finish(kExitFailure, absl::StrCat("engine \"", ctx.engine, "\" went away"));
+  }
+  return finish(kExitOk, "");
+}
+
+}  // namespace internal
+
+void RequestStop() { internal::g_stop.store(true, std::memory_order_relaxed); }
+
+}  // namespace onvm
