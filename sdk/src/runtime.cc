@@ -105,8 +105,8 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
   }
   // EAL keeps pointers into argv, so the strings live as long as the process.
   static std::vector<std::string> eal_args;
-  eal_args = {program,    "--proc-type=secondary", absl::StrCat("--file-prefix=", file_prefix),
-              "--no-pci", "--no-telemetry",        "--log-level=lib.eal:error",
+  eal_args = {program, "--proc-type=secondary", absl::StrCat("--file-prefix=", file_prefix),
+              "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
               // The engine-assigned lcore id keeps this process's mempool
               // cache apart from the engine's and other NFs'; the CPU is ours.
               absl::StrCat("--lcores=", reply.lcore_id(), "@", core)};
