@@ -1,0 +1,189 @@
+#include "agent/agent_server.h"
+
+#include <chrono>
+#include <exception>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+#include "absl/memory/memory.h"
+#include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "agent/config_api.h"
+#include "agent/engine_link.h"
+#include "agent/log.h"
+#include "agent/metrics_collector.h"
+#include "agent/reconciler.h"
+#include "agent/runtime_api.h"
+#include "agent/runtime_view.h"
+#include "agent/state_file.h"
+#include "agent/state_store.h"
+#include "agent/stats_source.h"
+#include "grpcpp/ext/proto_server_reflection_plugin.h"
+#include "grpcpp/health_check_service_interface.h"
+#include "grpcpp/security/server_credentials.h"
+#include "grpcpp/server.h"
+#include "grpcpp/server_builder.h"
+#include "onvm/names.h"
+#include "prometheus/exposer.h"
+
+namespace onvm::agent {
+namespace {
+
+constexpr auto kShutdownGrace = std::chrono::seconds(2);
+
+absl::StatusOr<DesiredState> LoadState(const StateFile& file) {
+  absl::StatusOr<std::optional<AgentState>> loaded = file.Load();
+  if (!loaded.ok()) return loaded.status();
+  if (!loaded->has_value()) {
+    LogInfo(absl::StrCat("no saved state at ", file.path(), "; starting empty"));
+    return DesiredState{};
+  }
+  absl::StatusOr<DesiredState> state = FromProto(**loaded);
+  if (!state.ok()) {
+    return absl::Status(state.status().code(),
+                        absl::StrCat("state file ", file.path(), ": ", state.status().message()));
+  }
+  LogInfo(absl::StrCat("loaded desired state from ", file.path(), ": ", state->services.size(),
+                       " services, ", state->chains.size(), " chains, ", state->rules.size(),
+                       " rules, generation ", state->generation));
+  return state;
+}
+
+// A change reaches the engine before the call returns whenever the engine
+// is connected; otherwise the reconciler delivers it on reconnect.
+absl::Status PushToEngine(EngineLink* link, const AgentState& state) {
+  if (!link->connected()) return absl::OkStatus();
+  EngineLink::PushResult result = link->Push(state);
+  switch (result.outcome) {
+    case EngineLink::PushOutcome::kApplied:
+      return absl::OkStatus();
+    case EngineLink::PushOutcome::kNotDelivered:
+      LogWarning(
+          absl::StrCat("generation ", state.generation(),
+                       " saved but not yet delivered to the engine: ", result.status.message()));
+      return absl::OkStatus();
+    case EngineLink::PushOutcome::kRejected:
+      break;
+  }
+  return result.status;
+}
+
+// With port 0 the kernel picks the port; say which.
+std::string ListeningPortNote(const prometheus::Exposer& exposer) {
+  const std::vector<int> ports = exposer.GetListeningPorts();
+  if (ports.size() != 1) return "";
+  return absl::StrCat(" (port ", ports[0], ")");
+}
+
+}  // namespace
+
+struct AgentServer::Parts {
+  Parts(const AgentOptions& options, std::unique_ptr<StateFile> file)
+      : listen(options.listen),
+        paths(PathsForEngine(options.engine)),
+        state_file(std::move(file)),
+        link(options.engine, paths.control_socket),
+        stats(paths),
+        runtime(&link, &stats) {}
+
+  std::string listen;
+  EnginePaths paths;
+  std::unique_ptr<StateFile> state_file;
+  EngineLink link;
+  std::unique_ptr<StateStore> store;
+  StatsSource stats;
+  RuntimeView runtime;
+  std::unique_ptr<Reconciler> reconciler;
+  std::unique_ptr<ServicesApi> services_api;
+  std::unique_ptr<ChainsApi> chains_api;
+  std::unique_ptr<RulesApi> rules_api;
+  std::unique_ptr<ManifestsApi> manifests_api;
+  std::unique_ptr<PortsApi> ports_api;
+  std::unique_ptr<InstancesApi> instances_api;
+  std::shared_ptr<MetricsCollector> collector;
+  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<grpc::Server> server;
+  bool shut_down = false;
+};
+
+absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptions& options) {
+  if (absl::Status s = ValidateName("--engine", options.engine); !s.ok()) return s;
+  absl::StatusOr<std::unique_ptr<StateFile>> file = StateFile::Open(options.state_dir);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<DesiredState> initial = LoadState(**file);
+  if (!initial.ok()) return initial.status();
+
+  auto parts = std::make_unique<Parts>(options, *std::move(file));
+  Parts* p = parts.get();
+  StateStore::Hooks hooks;
+  hooks.port_names = [p] { return p->link.PortNamesSeen(); };
+  hooks.push = [p](const AgentState& s) { return PushToEngine(&p->link, s); };
+  hooks.persist = [p](const AgentState& s) { return p->state_file->Save(s); };
+  p->store = std::make_unique<StateStore>(*std::move(initial), std::move(hooks));
+
+  LogInfo(absl::StrCat("engine \"", options.engine, "\": control socket ", p->paths.control_socket,
+                       ", stats segment ", p->paths.stats_path));
+  p->reconciler = std::make_unique<Reconciler>(&p->link, p->store.get());
+  p->reconciler->Start();
+
+  try {
+    p->exposer = std::make_unique<prometheus::Exposer>(options.metrics_listen);
+  } catch (const std::exception& e) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve metrics on ", options.metrics_listen, ": ", e.what()));
+  }
+  p->collector = std::make_shared<MetricsCollector>(&p->stats);
+  p->exposer->RegisterCollectable(p->collector, "/metrics");
+  LogInfo(absl::StrCat("serving metrics on http://", options.metrics_listen, "/metrics",
+                       ListeningPortNote(*p->exposer)));
+
+  p->services_api = std::make_unique<ServicesApi>(p->store.get(), &p->runtime);
+  p->chains_api = std::make_unique<ChainsApi>(p->store.get());
+  p->rules_api = std::make_unique<RulesApi>(p->store.get());
+  p->manifests_api = std::make_unique<ManifestsApi>(p->store.get());
+  p->ports_api = std::make_unique<PortsApi>(&p->runtime);
+  p->instances_api = std::make_unique<InstancesApi>(&p->runtime);
+
+  grpc::EnableDefaultHealthCheckService(true);
+  grpc::reflection::InitProtoReflectionServerBuilderPlugin();
+  grpc::ServerBuilder builder;
+  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials());
+  builder.RegisterService(p->services_api.get());
+  builder.RegisterService(p->chains_api.get());
+  builder.RegisterService(p->rules_api.get());
+  builder.RegisterService(p->manifests_api.get());
+  builder.RegisterService(p->ports_api.get());
+  builder.RegisterService(p->instances_api.get());
+  p->server = builder.BuildAndStart();
+  if (p->server == nullptr) {
+    return absl::UnavailableError(
+        absl::StrCat("cannot serve gRPC on ", options.listen, " (address in use or invalid?)"));
+  }
+  LogInfo(absl::StrCat("serving gRPC on ", options.listen));
+  return absl::WrapUnique(new AgentServer(std::move(parts)));
+}
+
+AgentServer::AgentServer(std::unique_ptr<Parts> parts) : parts_(std::move(parts)) {}
+
+AgentServer::~AgentServer() { Shutdown(); }
+
+void AgentServer::Shutdown() {
+  if (parts_->shut_down) return;
+  parts_->shut_down = true;
+  if (grpc::HealthCheckServiceInterface* health = parts_->server->GetHealthCheckService();
+      health != nullptr) {
+    health->Shutdown();  // NOT_SERVING while in-flight calls finish
+  }
+  parts_->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
+  parts_->server->Wait();
+  if (absl::StartsWith(parts_->listen, "unix:")) {
+    std::error_code ignored;  // gRPC leaves the socket file behind
+    std::filesystem::remove(parts_->listen.substr(5), ignored);
+  }
+  parts_->exposer.reset();  // civetweb may take up to 2 s to notice
+  parts_->reconciler->Stop();
+  LogInfo("stopped");
+}
+
+}  // namespace onvm::agent

@@ -1,0 +1,186 @@
+#include "agent/engine_link.h"
+
+#include <unistd.h>
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "agent/log.h"
+#include "onvm/control_frame.h"
+
+namespace onvm::agent {
+namespace {
+
+using onvm::engine::v1::EngineState;
+using onvm::engine::v1::Request;
+using onvm::engine::v1::Response;
+
+absl::StatusCode EngineCode(int32_t code) {
+  if (code <= 0 || code > static_cast<int32_t>(absl::StatusCode::kUnauthenticated)) {
+    return absl::StatusCode::kUnknown;
+  }
+  return static_cast<absl::StatusCode>(code);
+}
+
+}  // namespace
+
+EngineLink::EngineLink(std::string engine_name, std::string socket_path)
+    : engine_name_(std::move(engine_name)), socket_path_(std::move(socket_path)) {}
+
+EngineLink::~EngineLink() {
+  absl::MutexLock lock(&io_mu_);
+  if (fd_ >= 0) ::close(fd_);
+}
+
+absl::Status EngineLink::Connect() {
+  absl::MutexLock lock(&io_mu_);
+  if (fd_ >= 0) return absl::OkStatus();
+  absl::StatusOr<int> fd = ConnectUnix(socket_path_);
+  if (!fd.ok()) {
+    NoteDown(fd.status());
+    return fd.status();
+  }
+  fd_ = *fd;
+  absl::StatusOr<EngineState> state = RefreshLocked();
+  if (!state.ok()) {
+    if (fd_ >= 0) Disconnect(state.status());
+    return state.status();
+  }
+  LogInfo(absl::StrCat("connected to engine \"", engine_name_, "\" at ", socket_path_, " (boot id ",
+                       state->boot_id(), ", applied generation ", state->applied_generation(), ", ",
+                       state->ports_size(), " ports, ", state->instances_size(), " instances)"));
+  return absl::OkStatus();
+}
+
+bool EngineLink::connected() const {
+  absl::MutexLock lock(&cache_mu_);
+  return connected_;
+}
+
+absl::StatusOr<EngineState> EngineLink::Refresh() {
+  absl::MutexLock lock(&io_mu_);
+  return RefreshLocked();
+}
+
+absl::StatusOr<EngineState> EngineLink::RefreshLocked() {
+  Request request;
+  request.mutable_get_state();
+  absl::StatusOr<Response> response = CallLocked(std::move(request));
+  if (!response.ok()) return response.status();
+  if (response->code() != 0) {
+    return absl::Status(EngineCode(response->code()),
+                        absl::StrCat("engine \"", engine_name_,
+                                     "\" did not report its state: ", response->message()));
+  }
+  if (!response->has_state()) {
+    absl::Status s = absl::DataLossError("engine reply to GetState carries no state");
+    Disconnect(s);
+    return s;
+  }
+  PortNames ports;
+  for (const auto& port : response->state().ports()) ports.insert(port.name());
+  absl::MutexLock lock(&cache_mu_);
+  connected_ = true;
+  state_ = response->state();
+  ports_seen_ = std::move(ports);
+  return *state_;
+}
+
+EngineLink::PushResult EngineLink::Push(const AgentState& state) {
+  Request request;
+  onvm::engine::v1::SetConfig* config = request.mutable_set_config();
+  config->set_generation(state.generation());
+  *config->mutable_services() = state.services();
+  *config->mutable_chains() = state.chains();
+  *config->mutable_rules() = state.rules();
+
+  absl::MutexLock lock(&io_mu_);
+  absl::StatusOr<Response> response = CallLocked(std::move(request));
+  if (!response.ok()) return {PushOutcome::kNotDelivered, response.status()};
+  if (response->code() != 0) {
+    return {PushOutcome::kRejected,
+            absl::Status(EngineCode(response->code()),
+                         absl::StrCat("engine \"", engine_name_,
+                                      "\" refused the configuration: ", response->message()))};
+  }
+  const uint64_t applied =
+      response->has_set_config() ? response->set_config().applied_generation() : state.generation();
+  absl::MutexLock cache_lock(&cache_mu_);
+  if (state_.has_value()) {
+    state_->set_applied_generation(applied);
+    synced_boot_id_ = state_->boot_id();
+  }
+  return {PushOutcome::kApplied, absl::OkStatus()};
+}
+
+std::optional<EngineState> EngineLink::current_state() const {
+  absl::MutexLock lock(&cache_mu_);
+  return state_;
+}
+
+absl::StatusOr<PortNames> EngineLink::PortNamesSeen() const {
+  absl::MutexLock lock(&cache_mu_);
+  if (ports_seen_.has_value()) return *ports_seen_;
+  return absl::UnavailableError(absl::StrCat("engine \"", engine_name_,
+                                             "\" has not been reachable since the agent started (",
+                                             down_reason_, ")"));
+}
+
+bool EngineLink::NeedsSync(uint64_t generation) const {
+  absl::MutexLock lock(&cache_mu_);
+  return connected_ && state_.has_value() &&
+         (state_->boot_id() != synced_boot_id_ || state_->applied_generation() != generation);
+}
+
+std::string EngineLink::DownReason() const {
+  absl::MutexLock lock(&cache_mu_);
+  return connected_ ? std::string() : down_reason_;
+}
+
+absl::StatusOr<Response> EngineLink::CallLocked(Request request) {
+  if (fd_ < 0) {
+    return absl::UnavailableError(
+        absl::StrCat("not connected to engine \"", engine_name_, "\": ", DownReason()));
+  }
+  request.set_seq(++seq_);
+  if (absl::Status s = WriteFrame(fd_, request); !s.ok()) {
+    Disconnect(s);
+    return s;
+  }
+  Response response;
+  if (absl::Status s = ReadFrame(fd_, &response, kRequestTimeout); !s.ok()) {
+    Disconnect(s);
+    return s;
+  }
+  // One request is outstanding at a time, so any other seq is a protocol
+  // fault that leaves the stream unusable.
+  if (response.seq() != request.seq()) {
+    absl::Status s = absl::DataLossError(
+        absl::StrCat("engine replied with seq ", response.seq(), " to request ", request.seq()));
+    Disconnect(s);
+    return s;
+  }
+  return response;
+}
+
+void EngineLink::Disconnect(const absl::Status& why) {
+  ::close(fd_);
+  fd_ = -1;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    connected_ = false;
+    state_.reset();
+    down_reason_ = std::string(why.message());
+  }
+  LogWarning(absl::StrCat("lost connection to engine \"", engine_name_, "\": ", why.message()));
+}
+
+void EngineLink::NoteDown(const absl::Status& why) {
+  absl::MutexLock lock(&cache_mu_);
+  // Reconnects are attempted twice a second; log each new reason once.
+  if (down_reason_ == why.message()) return;
+  down_reason_ = std::string(why.message());
+  LogWarning(absl::StrCat("engine \"", engine_name_, "\" unreachable: ", why.message()));
+}
+
+}  // namespace onvm::agent

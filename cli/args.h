@@ -1,0 +1,40 @@
+// Command-line parsing: kubectl-style flags, allowed before or after the
+// verb.
+#ifndef ONVM_CLI_ARGS_H_
+#define ONVM_CLI_ARGS_H_
+
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+
+namespace onvm::cli {
+
+struct Invocation {
+  std::string verb;                   // Empty when none was given.
+  std::vector<std::string> args;      // Positional arguments after the verb.
+  std::optional<std::string> server;  // -s, --server
+  std::string output;                 // -o, --output
+  std::vector<std::string> files;     // -f, --filename (repeatable)
+  bool help = false;                  // -h, --help
+  bool ignore_not_found = false;      // --ignore-not-found
+  // Long names of the flags given, so a verb can refuse ones it does not
+  // take instead of silently ignoring them.
+  std::set<std::string> flags_seen;
+};
+
+// Parses argv without the program name. Accepts `--flag value`,
+// `--flag=value`, `-o value`, `-ovalue` and `-o=value`; `--` ends the flags.
+// Errors are usage errors.
+absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& argv);
+
+// Fails when `invocation` carries a flag that `verb` does not take, other
+// than the global ones (--server, --help).
+absl::Status CheckFlags(const Invocation& invocation, const std::set<std::string>& allowed);
+
+}  // namespace onvm::cli
+
+#endif  // ONVM_CLI_ARGS_H_

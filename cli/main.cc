@@ -1,0 +1,19 @@
+// onvmctl: the kubectl-like command line of onvm.
+#include <cstdlib>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "cli/run.h"
+
+int main(int argc, char** argv) {
+  // gRPC would otherwise log connection failures on stderr, which the CLI
+  // already explains in one line. An explicit setting still wins.
+  setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
+  onvm::cli::Environment env;
+  env.onvm_server = std::getenv(std::string(onvm::cli::kServerEnv).c_str());
+  env.in = &std::cin;
+  env.out = &std::cout;
+  env.err = &std::cerr;
+  return onvm::cli::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
+}

@@ -1,0 +1,292 @@
+#include "cli/manifest.h"
+
+#include <algorithm>
+#include <filesystem>
+#include <fstream>
+#include <optional>
+#include <sstream>
+#include <system_error>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "cli/yaml_to_json.h"
+#include "google/protobuf/util/json_util.h"
+#include "onvm/names.h"
+#include "yaml-cpp/yaml.h"
+
+namespace onvm::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+// Looks a key up without yaml-cpp's operator[], whose result for a missing
+// key throws on most uses.
+std::optional<YAML::Node> Lookup(const YAML::Node& map, absl::string_view key) {
+  for (const auto& entry : map) {
+    if (entry.first.IsScalar() && entry.first.Scalar() == key) return entry.second;
+  }
+  return std::nullopt;
+}
+
+std::string ScalarOr(const std::optional<YAML::Node>& node, absl::string_view fallback) {
+  if (node.has_value() && node->IsScalar()) return node->Scalar();
+  return std::string(fallback);
+}
+
+// Picks the Resource member that a document of `kind` fills in.
+absl::StatusOr<google::protobuf::Message*> TargetFor(const std::string& kind,
+                                                     v1::Resource& resource) {
+  if (kind == "Service") return resource.mutable_service();
+  if (kind == "Chain") return resource.mutable_chain();
+  if (kind == "Rule") return resource.mutable_rule();
+  if (kind == "Port" || kind == "Instance") {
+    return absl::InvalidArgumentError(
+        absl::StrCat("kind: \"", kind,
+                     "\" is read-only and cannot be applied (ports come from the "
+                     "onvm-engine command line, instances are the running NF processes)"));
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("kind: unknown kind \"", kind, "\" (want Service, Chain or Rule)"));
+}
+
+template <typename T>
+absl::Status Finish(T& object) {
+  object.clear_status();
+  object.mutable_metadata()->clear_generation();
+  if (object.metadata().name().empty()) {
+    return absl::InvalidArgumentError("metadata.name: required");
+  }
+  return ValidateName("metadata.name", object.metadata().name());
+}
+
+absl::StatusOr<v1::Resource> ParseDocument(const YAML::Node& document) {
+  if (!document.IsMap()) {
+    return absl::InvalidArgumentError(
+        "expected a mapping with apiVersion, kind, metadata and spec");
+  }
+  const std::optional<YAML::Node> api_version = Lookup(document, "apiVersion");
+  if (!api_version.has_value() || api_version->IsNull()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("apiVersion: required (want \"", kApiVersion, "\")"));
+  }
+  if (!api_version->IsScalar() || api_version->Scalar() != kApiVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("apiVersion: \"", ScalarOr(api_version, "?"),
+                                                   "\" is not supported (want \"", kApiVersion,
+                                                   "\")"));
+  }
+  const std::optional<YAML::Node> kind = Lookup(document, "kind");
+  if (!kind.has_value() || kind->IsNull()) {
+    return absl::InvalidArgumentError("kind: required (one of Service, Chain, Rule)");
+  }
+  v1::Resource resource;
+  absl::StatusOr<google::protobuf::Message*> target = TargetFor(ScalarOr(kind, "?"), resource);
+  if (!target.ok()) return target.status();
+
+  absl::StatusOr<std::string> json = YamlToJson(document, *(*target)->GetDescriptor());
+  if (!json.ok()) return json.status();
+  google::protobuf::util::JsonParseOptions options;
+  options.ignore_unknown_fields = false;
+  // Protobuf 3.21 has its own Status type, not absl's.
+  if (const auto parsed = google::protobuf::util::JsonStringToMessage(*json, *target, options);
+      !parsed.ok()) {
+    return absl::InvalidArgumentError(parsed.message().ToString());
+  }
+  absl::Status status;
+  switch (resource.kind_case()) {
+    case v1::Resource::kService:
+      status = Finish(*resource.mutable_service());
+      break;
+    case v1::Resource::kChain:
+      status = Finish(*resource.mutable_chain());
+      break;
+    case v1::Resource::kRule:
+      status = Finish(*resource.mutable_rule());
+      break;
+    case v1::Resource::KIND_NOT_SET:
+      break;
+  }
+  if (!status.ok()) return status;
+  return resource;
+}
+
+// Puts "SOURCE: document N (Kind "name"): " in front of a document's error.
+absl::Status InDocument(const absl::Status& status, absl::string_view source,
+                        absl::string_view label, const YAML::Node& document) {
+  std::string context;
+  if (document.IsMap()) {
+    const std::string kind = ScalarOr(Lookup(document, "kind"), "");
+    std::string name;
+    if (std::optional<YAML::Node> metadata = Lookup(document, "metadata");
+        metadata.has_value() && metadata->IsMap()) {
+      name = ScalarOr(Lookup(*metadata, "name"), "");
+    }
+    if (!kind.empty() && !name.empty()) {
+      context = absl::StrCat(" (", kind, " \"", name, "\")");
+    } else if (!kind.empty()) {
+      context = absl::StrCat(" (", kind, ")");
+    } else if (!name.empty()) {
+      context = absl::StrCat(" (\"", name, "\")");
+    }
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat(source, ": ", label, context, ": ", status.message()));
+}
+
+bool IsList(const YAML::Node& document) {
+  return document.IsMap() && ScalarOr(Lookup(document, "kind"), "") == "List" &&
+         Lookup(document, "items").has_value();
+}
+
+absl::Status ParseList(const YAML::Node& list, absl::string_view source, absl::string_view label,
+                       std::vector<v1::Resource>& out) {
+  for (const auto& entry : list) {
+    const std::string key = entry.first.IsScalar() ? entry.first.Scalar() : "";
+    if (key != "apiVersion" && key != "kind" && key != "metadata" && key != "items") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(source, ": ", label, " (List): ", key, ": unknown field"));
+    }
+  }
+  const YAML::Node items = *Lookup(list, "items");
+  if (items.IsNull()) return absl::OkStatus();
+  if (!items.IsSequence()) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(source, ": ", label, " (List): items: expected a list"));
+  }
+  for (size_t i = 0; i < items.size(); ++i) {
+    const std::string item_label = absl::StrCat(label, ", item ", i + 1);
+    absl::StatusOr<v1::Resource> resource = ParseDocument(items[i]);
+    if (!resource.ok()) return InDocument(resource.status(), source, item_label, items[i]);
+    out.push_back(*std::move(resource));
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::string> ReadFile(const fs::path& path) {
+  std::ifstream file(path, std::ios::binary);
+  if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
+  std::ostringstream content;
+  content << file.rdbuf();
+  if (file.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path.string()));
+  return content.str();
+}
+
+bool IsManifestFile(const fs::path& path) {
+  const std::string extension = path.extension().string();
+  return extension == ".yaml" || extension == ".yml" || extension == ".json";
+}
+
+}  // namespace
+
+absl::StatusOr<std::vector<v1::Resource>> ParseManifests(absl::string_view content,
+                                                         absl::string_view source) {
+  std::vector<YAML::Node> documents;
+  try {
+    documents = YAML::LoadAll(std::string(content));
+  } catch (const YAML::Exception& e) {
+    if (e.mark.is_null()) {
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.msg));
+    }
+    return absl::InvalidArgumentError(absl::StrCat(source, ": line ", e.mark.line + 1, ", column ",
+                                                   e.mark.column + 1, ": ", e.msg));
+  }
+  std::vector<v1::Resource> resources;
+  for (size_t i = 0; i < documents.size(); ++i) {
+    const YAML::Node& document = documents[i];
+    const std::string label = absl::StrCat("document ", i + 1);
+    try {
+      if (document.IsNull()) continue;
+      if (IsList(document)) {
+        if (absl::Status status = ParseList(document, source, label, resources); !status.ok()) {
+          return status;
+        }
+        continue;
+      }
+      absl::StatusOr<v1::Resource> resource = ParseDocument(document);
+      if (!resource.ok()) return InDocument(resource.status(), source, label, document);
+      resources.push_back(*std::move(resource));
+    } catch (const YAML::Exception& e) {
+      // Not expected (lookups avoid throwing accessors), but a manifest must
+      // never crash the CLI.
+      return absl::InvalidArgumentError(absl::StrCat(source, ": ", label, ": ", e.msg));
+    }
+  }
+  return resources;
+}
+
+absl::StatusOr<std::vector<v1::Resource>> LoadManifests(const std::string& path) {
+  std::error_code error;
+  const fs::file_status status = fs::status(path, error);
+  if (!fs::exists(status)) {
+    return absl::NotFoundError(absl::StrCat("the path \"", path, "\" does not exist"));
+  }
+  std::vector<fs::path> files;
+  if (fs::is_directory(status)) {
+    for (fs::recursive_directory_iterator it(path, error), end; !error && it != end;
+         it.increment(error)) {
+      if (it->is_regular_file(error) && IsManifestFile(it->path())) files.push_back(it->path());
+    }
+    if (error) {
+      return absl::UnavailableError(absl::StrCat("cannot list ", path, ": ", error.message()));
+    }
+    std::sort(files.begin(), files.end());
+  } else {
+    files.push_back(path);
+  }
+  std::vector<v1::Resource> resources;
+  for (const fs::path& file : files) {
+    absl::StatusOr<std::string> content = ReadFile(file);
+    if (!content.ok()) return content.status();
+    absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(*content, file.string());
+    if (!parsed.ok()) return parsed.status();
+    for (v1::Resource& resource : *parsed) resources.push_back(std::move(resource));
+  }
+  return resources;
+}
+
+absl::StatusOr<std::vector<v1::Resource>> LoadManifestArgs(const std::vector<std::string>& args,
+                                                           std::istream& stdin_stream) {
+  std::vector<v1::Resource> resources;
+  for (const std::string& arg : args) {
+    absl::StatusOr<std::vector<v1::Resource>> parsed;
+    if (arg == "-") {
+      std::ostringstream content;
+      content << stdin_stream.rdbuf();
+      parsed = ParseManifests(content.str(), kStdinName);
+    } else {
+      parsed = LoadManifests(arg);
+    }
+    if (!parsed.ok()) return parsed.status();
+    for (v1::Resource& resource : *parsed) resources.push_back(std::move(resource));
+  }
+  return resources;
+}
+
+absl::string_view ResourceKind(const v1::Resource& resource) {
+  switch (resource.kind_case()) {
+    case v1::Resource::kService:
+      return "Service";
+    case v1::Resource::kChain:
+      return "Chain";
+    case v1::Resource::kRule:
+      return "Rule";
+    case v1::Resource::KIND_NOT_SET:
+      break;
+  }
+  return "";
+}
+
+const std::string& ResourceName(const v1::Resource& resource) {
+  switch (resource.kind_case()) {
+    case v1::Resource::kService:
+      return resource.service().metadata().name();
+    case v1::Resource::kChain:
+      return resource.chain().metadata().name();
+    case v1::Resource::kRule:
+      return resource.rule().metadata().name();
+    case v1::Resource::KIND_NOT_SET:
+      break;
+  }
+  return v1::ObjectMeta::default_instance().name();
+}
+
+}  // namespace onvm::cli

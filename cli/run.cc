@@ -1,0 +1,32 @@
+#include "cli/run.h"
+
+#include "absl/strings/str_cat.h"
+#include "cli/args.h"
+#include "cli/session.h"
+#include "cli/verbs.h"
+
+namespace onvm::cli {
+
+int RunCli(const std::vector<std::string>& args, const Environment& env) {
+  absl::StatusOr<Invocation> invocation = ParseArgs(args);
+  Session session(
+      ResolveServer(invocation.ok() ? invocation->server : std::nullopt, env.onvm_server), *env.in,
+      *env.out, *env.err, env.connect_timeout);
+  if (!invocation.ok()) return session.UsageError(invocation.status().message());
+  if (invocation->help || invocation->verb == "help") {
+    session.out() << UsageText();
+    return kExitOk;
+  }
+  const std::string& verb = invocation->verb;
+  if (verb.empty()) {
+    session.err() << UsageText();
+    return kExitUsage;
+  }
+  if (verb == "get") return RunGet(*invocation, session);
+  if (verb == "apply") return RunApply(*invocation, session);
+  if (verb == "delete") return RunDelete(*invocation, session);
+  if (verb == "version") return RunVersion(*invocation, session);
+  return session.UsageError(absl::StrCat("unknown command \"", verb, "\""));
+}
+
+}  // namespace onvm::cli

@@ -1,0 +1,30 @@
+// The whole of onvmctl behind main(), with its environment passed in so
+// that tests can run it in-process.
+#ifndef ONVM_CLI_RUN_H_
+#define ONVM_CLI_RUN_H_
+
+#include <istream>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "absl/time/time.h"
+#include "cli/client.h"
+
+namespace onvm::cli {
+
+struct Environment {
+  const char* onvm_server = nullptr;  // $ONVM_SERVER, or null.
+  std::istream* in = nullptr;
+  std::ostream* out = nullptr;
+  std::ostream* err = nullptr;
+  absl::Duration connect_timeout = kConnectTimeout;
+};
+
+// Runs onvmctl with `args` (argv without the program name) and returns its
+// exit code.
+int RunCli(const std::vector<std::string>& args, const Environment& env);
+
+}  // namespace onvm::cli
+
+#endif  // ONVM_CLI_RUN_H_

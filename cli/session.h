@@ -1,0 +1,55 @@
+// What one onvmctl run works with: the agent address, a lazily opened
+// channel, and the streams it reads and writes (injectable for tests).
+#ifndef ONVM_CLI_SESSION_H_
+#define ONVM_CLI_SESSION_H_
+
+#include <istream>
+#include <memory>
+#include <ostream>
+#include <string>
+
+#include "absl/strings/string_view.h"
+#include "absl/time/time.h"
+#include "cli/client.h"
+#include "grpcpp/channel.h"
+
+namespace onvm::cli {
+
+class Session {
+ public:
+  Session(std::string server, std::istream& in, std::ostream& out, std::ostream& err,
+          absl::Duration connect_timeout = kConnectTimeout)
+      : server_(std::move(server)),
+        in_(in),
+        out_(out),
+        err_(err),
+        connect_timeout_(connect_timeout) {}
+
+  const std::string& server() const { return server_; }
+  std::istream& in() { return in_; }
+  std::ostream& out() { return out_; }
+  std::ostream& err() { return err_; }
+
+  // The channel to the agent, connected on first use. Null when the agent
+  // cannot be reached; the one-line explanation has been printed then, and
+  // the caller should return kExitUnreachable.
+  std::shared_ptr<grpc::Channel> Channel();
+
+  // Print the message on stderr and return the exit code that goes with it.
+  int ServerError(const grpc::Status& status);
+  int Error(absl::string_view message);
+  int UsageError(absl::string_view message);
+
+ private:
+  std::string server_;
+  std::istream& in_;
+  std::ostream& out_;
+  std::ostream& err_;
+  absl::Duration connect_timeout_;
+  std::shared_ptr<grpc::Channel> channel_;
+  bool unreachable_ = false;
+};
+
+}  // namespace onvm::cli
+
+#endif  // ONVM_CLI_SESSION_H_

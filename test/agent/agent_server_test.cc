@@ -1,0 +1,226 @@
+// The whole agent in-process: gRPC API, store, persistence and reconciler
+// against a fake engine control socket.
+#include "agent/agent_server.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <functional>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
+#include "grpcpp/create_channel.h"
+#include "grpcpp/security/credentials.h"
+#include "gtest/gtest.h"
+#include "onvm/names.h"
+#include "onvm/v1/apply.grpc.pb.h"
+#include "onvm/v1/chain.grpc.pb.h"
+#include "onvm/v1/instance.grpc.pb.h"
+#include "onvm/v1/port.grpc.pb.h"
+#include "onvm/v1/rule.grpc.pb.h"
+#include "onvm/v1/service.grpc.pb.h"
+#include "test/agent/fake_engine.h"
+#include "test/agent/test_util.h"
+
+namespace onvm::agent {
+namespace {
+
+using ::onvm::agent::testing::FakeEngine;
+using ::onvm::agent::testing::MakeChain;
+using ::onvm::agent::testing::MakeRule;
+using ::onvm::agent::testing::MakeService;
+using ::onvm::agent::testing::TempDir;
+using ::testing::HasSubstr;
+
+bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+class AgentServerTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("ONVM_RUN_DIR", run_dir_.path().c_str(), 1);
+    static int n = 0;
+    engine_name_ = absl::StrCat("agenttest-", getpid(), "-", ++n);
+    engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
+                                           std::vector<std::string>{"wan", "lan"});
+    StartAgent();
+  }
+
+  void StartAgent() {
+    const size_t pushes = engine_->config_count();
+    AgentOptions options;
+    options.engine = engine_name_;
+    options.listen = absl::StrCat("unix:", run_dir_.path(), "/agent.sock");
+    options.metrics_listen = "127.0.0.1:0";
+    options.state_dir = state_dir_.path();
+    absl::StatusOr<std::unique_ptr<AgentServer>> agent = AgentServer::Start(options);
+    ASSERT_TRUE(agent.ok()) << agent.status();
+    agent_ = *std::move(agent);
+    auto channel = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
+    services_ = onvm::v1::Services::NewStub(channel);
+    chains_ = onvm::v1::Chains::NewStub(channel);
+    rules_ = onvm::v1::Rules::NewStub(channel);
+    manifests_ = onvm::v1::Manifests::NewStub(channel);
+    ports_ = onvm::v1::Ports::NewStub(channel);
+    instances_ = onvm::v1::Instances::NewStub(channel);
+    // The reconciler connects and hands the engine the desired state.
+    ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
+  }
+
+  grpc::Status CreateService(const onvm::v1::Service& s, onvm::v1::Service* out = nullptr) {
+    grpc::ClientContext ctx;
+    onvm::v1::CreateServiceRequest request;
+    *request.mutable_service() = s;
+    onvm::v1::Service reply;
+    grpc::Status status = services_->CreateService(&ctx, request, &reply);
+    if (out != nullptr) *out = reply;
+    return status;
+  }
+  grpc::Status CreateChain(const onvm::v1::Chain& c) {
+    grpc::ClientContext ctx;
+    onvm::v1::CreateChainRequest request;
+    *request.mutable_chain() = c;
+    onvm::v1::Chain reply;
+    return chains_->CreateChain(&ctx, request, &reply);
+  }
+  grpc::Status CreateRule(const onvm::v1::Rule& r) {
+    grpc::ClientContext ctx;
+    onvm::v1::CreateRuleRequest request;
+    *request.mutable_rule() = r;
+    onvm::v1::Rule reply;
+    return rules_->CreateRule(&ctx, request, &reply);
+  }
+  grpc::Status GetService(const std::string& name, onvm::v1::Service* out) {
+    grpc::ClientContext ctx;
+    onvm::v1::GetServiceRequest request;
+    request.set_name(name);
+    return services_->GetService(&ctx, request, out);
+  }
+
+  TempDir run_dir_;
+  TempDir state_dir_;
+  std::string engine_name_;
+  std::unique_ptr<FakeEngine> engine_;
+  std::unique_ptr<AgentServer> agent_;
+  std::unique_ptr<onvm::v1::Services::Stub> services_;
+  std::unique_ptr<onvm::v1::Chains::Stub> chains_;
+  std::unique_ptr<onvm::v1::Rules::Stub> rules_;
+  std::unique_ptr<onvm::v1::Manifests::Stub> manifests_;
+  std::unique_ptr<onvm::v1::Ports::Stub> ports_;
+  std::unique_ptr<onvm::v1::Instances::Stub> instances_;
+};
+
+TEST_F(AgentServerTest, ChangesReachTheEngineBeforeTheCallReturns) {
+  onvm::v1::Service fw;
+  ASSERT_TRUE(CreateService(MakeService("fw"), &fw).ok());
+  EXPECT_EQ(fw.status().id(), 1u);
+  EXPECT_EQ(fw.kind(), "Service");
+  ASSERT_EQ(engine_->last_config().services_size(), 1);
+  EXPECT_EQ(engine_->last_config().services(0).status().id(), 1u);
+
+  ASSERT_TRUE(CreateChain(MakeChain("web", {"fw"}, "lan")).ok());
+  ASSERT_TRUE(CreateRule(MakeRule("web-in", "web")).ok());
+  const onvm::engine::v1::SetConfig config = engine_->last_config();
+  EXPECT_EQ(config.chains_size(), 1);
+  EXPECT_EQ(config.rules_size(), 1);
+  EXPECT_EQ(config.generation(), 3u);
+
+  grpc::Status bad_port = CreateChain(MakeChain("other", {"fw"}, "eth9"));
+  EXPECT_EQ(bad_port.error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_THAT(bad_port.error_message(), HasSubstr("chain \"other\": spec.then.out"));
+}
+
+TEST_F(AgentServerTest, EngineRefusalIsReturnedAndNothingChanges) {
+  const size_t pushes = engine_->config_count();
+  engine_->RejectNext(absl::InvalidArgumentError("no room for this"));
+  grpc::Status status = CreateService(MakeService("fw"));
+  EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+  EXPECT_THAT(status.error_message(), HasSubstr("no room for this"));
+  onvm::v1::Service out;
+  EXPECT_EQ(GetService("fw", &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  EXPECT_EQ(engine_->config_count(), pushes);
+}
+
+TEST_F(AgentServerTest, RestartedEngineGetsTheStateAgain) {
+  ASSERT_TRUE(CreateService(MakeService("fw")).ok());
+  const size_t pushes = engine_->config_count();
+  engine_->Restart("boot-2");
+  ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
+  EXPECT_EQ(engine_->last_config().services_size(), 1);
+}
+
+TEST_F(AgentServerTest, StateSurvivesAnAgentRestart) {
+  onvm::v1::ApplyRequest request;
+  *request.add_resources()->mutable_rule() = MakeRule("web-in", "web");
+  *request.add_resources()->mutable_chain() = MakeChain("web", {"fw"}, "wan");
+  *request.add_resources()->mutable_service() = MakeService("fw");
+  {
+    grpc::ClientContext ctx;
+    onvm::v1::ApplyResponse response;
+    ASSERT_TRUE(manifests_->Apply(&ctx, request, &response).ok());
+    EXPECT_EQ(response.results(0).outcome(), onvm::v1::ApplyResult::CREATED);
+  }
+  agent_->Shutdown();
+  agent_.reset();
+  StartAgent();
+  grpc::ClientContext ctx;
+  onvm::v1::ListRulesResponse rules;
+  ASSERT_TRUE(rules_->ListRules(&ctx, onvm::v1::ListRulesRequest(), &rules).ok());
+  ASSERT_EQ(rules.items_size(), 1);
+  EXPECT_EQ(rules.items(0).metadata().name(), "web-in");
+  EXPECT_EQ(rules.items(0).api_version(), "onvm/v1");
+  // Applying the same manifest again changes nothing.
+  grpc::ClientContext ctx2;
+  onvm::v1::ApplyResponse again;
+  ASSERT_TRUE(manifests_->Apply(&ctx2, request, &again).ok());
+  for (const auto& result : again.results()) {
+    EXPECT_EQ(result.outcome(), onvm::v1::ApplyResult::UNCHANGED);
+  }
+}
+
+TEST_F(AgentServerTest, PortsAndInstancesComeFromTheEngine) {
+  {
+    grpc::ClientContext ctx;
+    onvm::v1::ListPortsResponse ports;
+    ASSERT_TRUE(ports_->ListPorts(&ctx, onvm::v1::ListPortsRequest(), &ports).ok());
+    ASSERT_EQ(ports.items_size(), 2);
+    EXPECT_EQ(ports.items(0).metadata().name(), "lan");
+    EXPECT_EQ(ports.items(0).kind(), "Port");
+    EXPECT_EQ(ports.items(1).spec().devargs(), "net_null0");
+  }
+  {
+    grpc::ClientContext ctx;
+    onvm::v1::GetPortRequest request;
+    request.set_name("nope");
+    onvm::v1::Port port;
+    EXPECT_EQ(ports_->GetPort(&ctx, request, &port).error_code(), grpc::StatusCode::NOT_FOUND);
+  }
+  ASSERT_TRUE(CreateService(MakeService("fw")).ok());
+  engine_->AddInstance("fw", 4);
+  onvm::v1::Instance instance;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext ctx;
+        onvm::v1::GetInstanceRequest request;
+        request.set_name("fw-4");
+        return instances_->GetInstance(&ctx, request, &instance).ok();
+      },
+      std::chrono::seconds(3)));
+  EXPECT_EQ(instance.kind(), "Instance");
+  EXPECT_EQ(instance.spec().service(), "fw");
+  EXPECT_EQ(instance.status().state(), onvm::v1::InstanceStatus::RUNNING);
+  onvm::v1::Service fw;
+  ASSERT_TRUE(GetService("fw", &fw).ok());
+  EXPECT_EQ(fw.status().ready_replicas(), 1u);
+}
+
+}  // namespace
+}  // namespace onvm::agent
