@@ -83,6 +83,22 @@ void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* ou
   }
 }
 
+void AddEngineDrops(const StatsReader& reader, std::vector<MetricFamily>* out) {
+  MetricFamily dropped = Family(
+      "onvm_engine_dropped_packets_total",
+      "Packets the engine dropped outside any port or NF instance, by reason: rule (a rule's "
+      "action is drop), chain_end (a chain ends in drop, or was removed under the packet), "
+      "no_instance (the service had no running instance), loop (hop limit), bad_action (an NF "
+      "named an unknown service or port), nf_gone (left on the rings of an NF that exited).",
+      MetricType::Counter);
+  const StatsHeader header = reader.header();
+  for (int i = 0; i < ONVM_DROP_REASON_MAX; ++i) {
+    if (const char* name = DropReasonName(i))
+      AddCounter(&dropped, {{"reason", name}}, header.drops[i]);
+  }
+  out->push_back(std::move(dropped));
+}
+
 }  // namespace
 
 std::vector<MetricFamily> MetricsCollector::Collect() const {
@@ -102,6 +118,7 @@ std::vector<MetricFamily> MetricsCollector::Collect() const {
   // A hung engine's counters are still its last true values; Prometheus
   // sees them stop moving and onvm_engine_up says why.
   if (reader != nullptr) {
+    AddEngineDrops(*reader, &out);
     AddPortMetrics(*reader, &out);
     AddInstanceMetrics(*reader, &out);
   }

@@ -5,7 +5,6 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
-#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "onvm/names.h"
@@ -17,19 +16,34 @@ absl::Status FieldError(absl::string_view field, absl::string_view value, absl::
   return absl::InvalidArgumentError(absl::StrCat(field, ": '", value, "' ", why));
 }
 
-bool ParseUint(absl::string_view text, uint64_t max, uint64_t* out) {
+// Decimal digits only: no sign, no spaces, no base prefix.
+bool ParseDecimal(absl::string_view text, uint64_t max, uint64_t* out) {
+  if (text.empty() || text.size() > 10) return false;
   uint64_t v = 0;
-  if (text.size() > 2 && (text.substr(0, 2) == "0x" || text.substr(0, 2) == "0X")) {
-    if (!absl::SimpleHexAtoi(text.substr(2), &v)) return false;
-  } else {
-    for (char c : text) {
-      if (c < '0' || c > '9') return false;
-    }
-    if (text.empty() || !absl::SimpleAtoi(text, &v)) return false;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    v = v * 10 + static_cast<uint64_t>(c - '0');
   }
   if (v > max) return false;
   *out = v;
   return true;
+}
+
+// Decimal, or hexadecimal with a 0x prefix and hex digits only.
+bool ParseUint(absl::string_view text, uint64_t max, uint64_t* out) {
+  if (text.size() > 2 && text[0] == '0' && (text[1] == 'x' || text[1] == 'X')) {
+    const absl::string_view hex = text.substr(2);
+    if (hex.size() > 8) return false;
+    uint64_t v = 0;
+    for (char c : hex) {
+      if (!absl::ascii_isxdigit(static_cast<unsigned char>(c))) return false;
+      v = v * 16 + static_cast<uint64_t>(c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10);
+    }
+    if (v > max) return false;
+    *out = v;
+    return true;
+  }
+  return ParseDecimal(text, max, out);
 }
 
 void MaskTo(uint8_t* addr, int bytes, int length) {
@@ -74,7 +88,7 @@ absl::StatusOr<Prefix> ParsePrefix(absl::string_view field, absl::string_view te
   }
   uint64_t len = static_cast<uint64_t>(max_len);
   if (text.find('/') != absl::string_view::npos &&
-      !ParseUint(len_text, static_cast<uint64_t>(max_len), &len)) {
+      !ParseDecimal(len_text, static_cast<uint64_t>(max_len), &len)) {
     return FieldError(field, text, absl::StrCat("has a prefix length outside 0..", max_len));
   }
   p.length = static_cast<uint8_t>(len);
@@ -86,10 +100,11 @@ absl::StatusOr<PortRange> ParsePortRange(absl::string_view field, absl::string_v
   std::vector<absl::string_view> parts = absl::StrSplit(text, '-');
   uint64_t lo = 0;
   uint64_t hi = 0;
-  if (parts.size() == 1 && ParseUint(parts[0], 65535, &lo)) {
+  if (parts.size() == 1 && ParseDecimal(parts[0], 65535, &lo)) {
     return PortRange{static_cast<uint16_t>(lo), static_cast<uint16_t>(lo)};
   }
-  if (parts.size() == 2 && ParseUint(parts[0], 65535, &lo) && ParseUint(parts[1], 65535, &hi)) {
+  if (parts.size() == 2 && ParseDecimal(parts[0], 65535, &lo) &&
+      ParseDecimal(parts[1], 65535, &hi)) {
     if (lo > hi) return FieldError(field, text, "is an empty range (low end above high end)");
     return PortRange{static_cast<uint16_t>(lo), static_cast<uint16_t>(hi)};
   }
@@ -113,10 +128,13 @@ absl::StatusOr<uint16_t> ParseEtherType(absl::string_view field, absl::string_vi
   if (t == "ipv4") return kEtherTypeIpv4;
   if (t == "ipv6") return kEtherTypeIpv6;
   if (t == "arp") return kEtherTypeArp;
-  if (t == "vlan") return kEtherTypeVlan;
   uint64_t v = 0;
+  if (t == "vlan" || (ParseUint(t, 0xffff, &v) && (v == kEtherTypeVlan || v == kEtherTypeQinQ))) {
+    // ethType is matched after the VLAN tags; a tag is matched by vlanId.
+    return FieldError(field, text, "is a VLAN tag type: match tagged packets with vlanId instead");
+  }
   if (ParseUint(t, 0xffff, &v)) return static_cast<uint16_t>(v);
-  return FieldError(field, text, "is not ipv4, ipv6, arp, vlan or a number such as 0x0800");
+  return FieldError(field, text, "is not ipv4, ipv6, arp or a number such as 0x0800");
 }
 
 absl::StatusOr<CompiledMatch> CompileMatch(const onvm::v1::Match& m,

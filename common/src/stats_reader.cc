@@ -136,7 +136,27 @@ StatsHeader StatsReader::header() const {
   out.config_generation = Load(h.config_generation);
   out.max_ports = h.max_ports;
   out.max_instances = h.max_instances;
+  for (int i = 0; i < ONVM_DROP_REASON_MAX; ++i) out.drops[i] = Load(h.drops[i]);
   return out;
+}
+
+const char* DropReasonName(int reason) {
+  switch (reason) {
+    case ONVM_DROP_RULE:
+      return "rule";
+    case ONVM_DROP_CHAIN_END:
+      return "chain_end";
+    case ONVM_DROP_NO_INSTANCE:
+      return "no_instance";
+    case ONVM_DROP_LOOP:
+      return "loop";
+    case ONVM_DROP_BAD_ACTION:
+      return "bad_action";
+    case ONVM_DROP_NF_GONE:
+      return "nf_gone";
+    default:
+      return nullptr;
+  }
 }
 
 std::vector<PortStats> StatsReader::ports() const {

@@ -47,7 +47,8 @@ absl::StatusOr<Prefix> ParsePrefix(absl::string_view field, absl::string_view te
 absl::StatusOr<PortRange> ParsePortRange(absl::string_view field, absl::string_view text);
 // Parses "tcp", "udp", "icmp", "icmpv6", "sctp" or 0..255.
 absl::StatusOr<uint8_t> ParseIpProto(absl::string_view field, absl::string_view text);
-// Parses "ipv4", "ipv6", "arp", "vlan", or a number such as "0x0800".
+// Parses "ipv4", "ipv6", "arp", or a number such as "0x0800". VLAN tag types
+// are refused: ethType is the type after the tags (match tags with vlanId).
 absl::StatusOr<uint16_t> ParseEtherType(absl::string_view field, absl::string_view text);
 
 // Compiles `m`; errors name the field as "<field_prefix>.<jsonName>". Port

@@ -24,7 +24,11 @@ struct StatsHeader {
   uint64_t config_generation = 0;
   uint32_t max_ports = 0;
   uint32_t max_instances = 0;
+  uint64_t drops[ONVM_DROP_REASON_MAX] = {};  // by enum onvm_drop_reason
 };
+
+// Label value of each enum onvm_drop_reason; nullptr for unused indices.
+const char* DropReasonName(int reason);
 
 struct PortStats {
   uint32_t slot = 0;
