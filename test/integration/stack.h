@@ -1,0 +1,79 @@
+// A whole onvm deployment for integration tests: a network namespace with
+// veth pairs, onvm-engine inside it on net_af_packet ports, onvm-agent on
+// free loopback ports, NFs, onvmctl and gRPC stubs. Everything is real; the
+// fixture stops what it started, by pid, and removes the namespace.
+#ifndef ONVM_TEST_INTEGRATION_STACK_H_
+#define ONVM_TEST_INTEGRATION_STACK_H_
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "harness/harness.h"
+#include "onvm/v1/apply.grpc.pb.h"
+#include "onvm/v1/instance.grpc.pb.h"
+#include "onvm/v1/port.grpc.pb.h"
+
+namespace onvm::testing {
+
+struct StackOptions {
+  // Engine port names; each gets a veth pair "<name>0" (engine side) and
+  // "<name>1" (test side) in the namespace.
+  std::vector<std::string> ports = {"in", "out"};
+};
+
+class Stack {
+ public:
+  static absl::StatusOr<std::unique_ptr<Stack>> Start(const StackOptions& options = {});
+  ~Stack();
+
+  const std::string& engine_name() const { return engine_name_; }
+  const std::string& api_address() const { return api_; }
+  const std::string& metrics_address() const { return metrics_; }
+  const NetNs& netns() const { return *ns_; }
+  TempDir& tmp() { return tmp_; }
+  Process& engine() { return *engine_; }
+  Process& agent() { return *agent_; }
+
+  // Raw socket on the test side of an engine port.
+  absl::StatusOr<std::unique_ptr<RawSocket>> OpenPeer(const std::string& port) const;
+
+  // Runs onvmctl against this stack's agent.
+  CommandResult Onvmctl(const std::vector<std::string>& args) const;
+  // Writes `yaml` to a file and applies it with onvmctl; fails on non-zero exit.
+  absl::Status Apply(const std::string& yaml);
+
+  // Starts onvm-nf-forward for `service` and waits until the agent lists it
+  // as running.
+  absl::StatusOr<Process*> StartForwardNf(const std::string& service);
+
+  absl::StatusOr<onvm::v1::ListInstancesResponse> ListInstances() const;
+  // Current value of one metric with exactly these labels (nullopt if absent
+  // or unreachable).
+  std::optional<double> Metric(const std::string& name, const Labels& labels) const;
+  // Waits until the metric equals `want`.
+  bool WaitMetric(const std::string& name, const Labels& labels, double want,
+                  std::chrono::milliseconds timeout = std::chrono::seconds(10)) const;
+
+  // Logs of every process, for failure messages.
+  std::string Logs();
+
+ private:
+  Stack() = default;
+
+  std::string engine_name_;
+  std::string api_;
+  std::string metrics_;
+  TempDir tmp_;
+  std::unique_ptr<NetNs> ns_;
+  std::unique_ptr<Process> engine_;
+  std::unique_ptr<Process> agent_;
+  std::vector<std::unique_ptr<Process>> nfs_;
+  std::shared_ptr<grpc::Channel> channel_;
+  int manifests_ = 0;
+};
+
+}  // namespace onvm::testing
+
+#endif  // ONVM_TEST_INTEGRATION_STACK_H_
