@@ -89,13 +89,14 @@ TEST_F(SkeletonTest, ChainForwardsTrafficByteIdenticalAndInOrder) {
   EXPECT_TRUE(stack_->WaitMetric("onvm_port_rx_packets_total", {{"port", "in"}}, n))
       << stack_->Metric("onvm_port_rx_packets_total", {{"port", "in"}}).value_or(-1);
   EXPECT_TRUE(stack_->WaitMetric("onvm_port_tx_packets_total", {{"port", "out"}}, n));
-  EXPECT_TRUE(stack_->WaitMetric("onvm_nf_rx_packets_total", {{"service", "fwd"}, {"instance", "1"}},
-                                 n));
-  EXPECT_TRUE(stack_->WaitMetric("onvm_nf_tx_packets_total", {{"service", "fwd"}, {"instance", "1"}},
-                                 n));
+  EXPECT_TRUE(
+      stack_->WaitMetric("onvm_nf_rx_packets_total", {{"service", "fwd"}, {"instance", "1"}}, n));
+  EXPECT_TRUE(
+      stack_->WaitMetric("onvm_nf_tx_packets_total", {{"service", "fwd"}, {"instance", "1"}}, n));
   EXPECT_EQ(stack_->Metric("onvm_port_tx_packets_total", {{"port", "in"}}), 0);
-  EXPECT_EQ(stack_->Metric("onvm_port_dropped_packets_total", {{"port", "in"}, {"reason", "no_match"}}),
-            0);
+  EXPECT_EQ(
+      stack_->Metric("onvm_port_dropped_packets_total", {{"port", "in"}, {"reason", "no_match"}}),
+      0);
 }
 
 // Frames arriving on `out` match no rule: they are dropped and counted,

@@ -2,10 +2,10 @@
 
 #include <arpa/inet.h>
 #include <grpcpp/create_channel.h>
+#include <grpcpp/security/credentials.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
-#include <grpcpp/security/credentials.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -46,8 +46,12 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
   std::vector<std::string> engine_args = {"--name", s->engine_name_, "--idle-sleep-us", "20"};
   for (size_t i = 0; i < options.ports.size(); ++i) {
     const std::string& p = options.ports[i];
-    if (absl::Status st = s->ns_->AddVethPair(p + "0", p + "1"); !st.ok()) return st;
     engine_args.push_back("--port");
+    if (auto it = options.devargs.find(p); it != options.devargs.end()) {
+      engine_args.push_back(absl::StrCat(p, "=", it->second));
+      continue;
+    }
+    if (absl::Status st = s->ns_->AddVethPair(p + "0", p + "1"); !st.ok()) return st;
     engine_args.push_back(absl::StrCat(p, "=net_af_packet", i, ",iface=", p, "0"));
   }
   ProcessOptions in_netns;
@@ -64,9 +68,8 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
   }
 
   auto agent = Process::Start(BinPath("onvm-agent"),
-                              {"--engine", s->engine_name_, "--listen", s->api_,
-                               "--metrics-listen", s->metrics_, "--state-dir",
-                               s->tmp_.File("state")},
+                              {"--engine", s->engine_name_, "--listen", s->api_, "--metrics-listen",
+                               s->metrics_, "--state-dir", s->tmp_.File("state")},
                               s->tmp_.File("agent.log"));
   if (!agent.ok()) return agent.status();
   s->agent_ = *std::move(agent);
@@ -95,18 +98,16 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
 }
 
 Stack::~Stack() {
-  // NFs first, then the agent, then the engine: the reverse of start-up.
-  auto t0 = std::chrono::steady_clock::now();
-  auto lap = [&](const char* what) { fprintf(stderr, "%s %.3f\n", what, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count()); };
-  nfs_.clear();
-  lap("nfs");
-  channel_.reset();
-  agent_.reset();
-  lap("agent");
-  engine_.reset();
-  lap("engine");
+  Stop();
   ns_.reset();
-  lap("ns");
+}
+
+void Stack::Stop() {
+  // NFs first, then the agent, then the engine: the reverse of start-up.
+  for (auto& nf : nfs_) nf->Stop();
+  channel_.reset();  // an open client connection would delay the agent's shutdown
+  if (agent_ != nullptr) agent_->Stop();
+  if (engine_ != nullptr) engine_->Stop();
 }
 
 absl::StatusOr<std::unique_ptr<RawSocket>> Stack::OpenPeer(const std::string& port) const {
@@ -124,16 +125,17 @@ absl::Status Stack::Apply(const std::string& yaml) {
   WriteFile(path, yaml);
   CommandResult r = Onvmctl({"apply", "-f", path});
   if (!r.ok()) {
-    return absl::InternalError(absl::StrCat("onvmctl apply failed (", r.status.ToString(),
-                                            "):\n", r.output));
+    return absl::InternalError(
+        absl::StrCat("onvmctl apply failed (", r.status.ToString(), "):\n", r.output));
   }
   return absl::OkStatus();
 }
 
 absl::StatusOr<Process*> Stack::StartForwardNf(const std::string& service) {
-  auto nf = Process::Start(BinPath("onvm-nf-forward"),
-                           {"--engine", engine_name_, "--service", service, "--idle-sleep-us", "20"},
-                           tmp_.File(absl::StrCat("nf-", service, "-", nfs_.size(), ".log")));
+  auto nf =
+      Process::Start(BinPath("onvm-nf-forward"),
+                     {"--engine", engine_name_, "--service", service, "--idle-sleep-us", "20"},
+                     tmp_.File(absl::StrCat("nf-", service, "-", nfs_.size(), ".log")));
   if (!nf.ok()) return nf.status();
   Process* p = nf->get();
   nfs_.push_back(*std::move(nf));

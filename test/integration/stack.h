@@ -5,6 +5,7 @@
 #ifndef ONVM_TEST_INTEGRATION_STACK_H_
 #define ONVM_TEST_INTEGRATION_STACK_H_
 
+#include <map>
 #include <memory>
 #include <string>
 #include <vector>
@@ -21,6 +22,9 @@ struct StackOptions {
   // Engine port names; each gets a veth pair "<name>0" (engine side) and
   // "<name>1" (test side) in the namespace.
   std::vector<std::string> ports = {"in", "out"};
+  // Replaces the net_af_packet devargs of a port (no veth pair is made for
+  // it), e.g. {"out", "net_pcap0,tx_pcap=/tmp/x.pcap"}.
+  std::map<std::string, std::string> devargs;
 };
 
 class Stack {
@@ -33,6 +37,8 @@ class Stack {
   const std::string& metrics_address() const { return metrics_; }
   const NetNs& netns() const { return *ns_; }
   TempDir& tmp() { return tmp_; }
+  // Stops the NFs, the agent and the engine (SIGTERM), in that order.
+  void Stop();
   Process& engine() { return *engine_; }
   Process& agent() { return *agent_; }
 
