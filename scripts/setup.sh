@@ -20,7 +20,7 @@ readonly PACKAGES=(
   prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # what the tests and scripts run
-  iproute2 ethtool procps curl python3 python3-scapy
+  iproute2 ethtool procps curl python3
 )
 
 step() { echo "setup: $*"; }
