@@ -10,6 +10,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "agent/config_api.h"
+#include "agent/engine_api.h"
 #include "agent/engine_link.h"
 #include "agent/log.h"
 #include "agent/metrics_collector.h"
@@ -101,6 +102,7 @@ struct AgentServer::Parts {
   std::unique_ptr<ManifestsApi> manifests_api;
   std::unique_ptr<PortsApi> ports_api;
   std::unique_ptr<InstancesApi> instances_api;
+  std::unique_ptr<EngineApi> engine_api;
   std::shared_ptr<MetricsCollector> collector;
   std::unique_ptr<prometheus::Exposer> exposer;
   std::unique_ptr<grpc::Server> server;
@@ -144,6 +146,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->manifests_api = std::make_unique<ManifestsApi>(p->store.get());
   p->ports_api = std::make_unique<PortsApi>(&p->runtime);
   p->instances_api = std::make_unique<InstancesApi>(&p->runtime);
+  p->engine_api = std::make_unique<EngineApi>(&p->link, &p->stats, p->store.get());
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
@@ -155,6 +158,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   builder.RegisterService(p->manifests_api.get());
   builder.RegisterService(p->ports_api.get());
   builder.RegisterService(p->instances_api.get());
+  builder.RegisterService(p->engine_api.get());
   p->server = builder.BuildAndStart();
   if (p->server == nullptr) {
     return absl::UnavailableError(

@@ -53,6 +53,16 @@ grpc::Status ServicesApi::ListServices(grpc::ServerContext*, const onvm::v1::Lis
   return grpc::Status::OK;
 }
 
+grpc::Status ServicesApi::UpdateService(grpc::ServerContext*,
+                                        const onvm::v1::UpdateServiceRequest* request,
+                                        onvm::v1::Service* response) {
+  if (!request->has_service()) return Missing("service");
+  grpc::Status status =
+      Reply(store_->UpdateService(request->service(), request->update_mask()), response);
+  if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+  return status;
+}
+
 grpc::Status ServicesApi::DeleteService(grpc::ServerContext*,
                                         const onvm::v1::DeleteServiceRequest* request,
                                         onvm::v1::DeleteServiceResponse*) {

@@ -24,6 +24,9 @@ class ServicesApi final : public onvm::v1::Services::Service {
   grpc::Status ListServices(grpc::ServerContext* context,
                             const onvm::v1::ListServicesRequest* request,
                             onvm::v1::ListServicesResponse* response) override;
+  grpc::Status UpdateService(grpc::ServerContext* context,
+                             const onvm::v1::UpdateServiceRequest* request,
+                             onvm::v1::Service* response) override;
   grpc::Status DeleteService(grpc::ServerContext* context,
                              const onvm::v1::DeleteServiceRequest* request,
                              onvm::v1::DeleteServiceResponse* response) override;

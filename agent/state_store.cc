@@ -6,6 +6,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "agent/log.h"
 #include "onvm/names.h"
 
@@ -317,6 +318,51 @@ absl::StatusOr<Service> StateStore::GetService(absl::string_view name) const {
 }
 std::vector<Service> StateStore::ListServices() const { return List<Service>(); }
 absl::Status StateStore::DeleteService(absl::string_view name) { return Delete<Service>(name); }
+
+absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
+                                                  const google::protobuf::FieldMask& mask) {
+  if (absl::Status s = ValidateName("service.metadata.name", in.metadata().name()); !s.ok()) {
+    return s;
+  }
+  const std::string what = Describe(in);
+  if (mask.paths_size() == 0) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        what, ": update_mask: must name at least one field (spec.replicas, spec.launch)"));
+  }
+  for (const std::string& path : mask.paths()) {
+    if (path != "spec.replicas" && path != "spec.launch") {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, ": update_mask: path \"", path,
+                       "\" cannot be updated (supported: spec.replicas, spec.launch)"));
+    }
+  }
+  absl::MutexLock lock(&commit_mu_);
+  DesiredState next = Copy();
+  auto it = next.services.find(in.metadata().name());
+  if (it == next.services.end()) return NotFound("service", in.metadata().name());
+  Service updated = it->second;
+  for (const std::string& path : mask.paths()) {
+    if (path == "spec.replicas") {
+      updated.mutable_spec()->set_replicas(in.spec().replicas());
+    } else if (in.spec().has_launch()) {
+      *updated.mutable_spec()->mutable_launch() = in.spec().launch();
+    } else {
+      updated.mutable_spec()->clear_launch();
+    }
+  }
+  if (absl::Status s = ValidateResource(updated); !s.ok()) return Annotate(s, what);
+  if (SameSpec(it->second, updated)) return it->second;
+  PortLookup ports(hooks_.port_names);
+  if (absl::Status s = CheckReferences(updated, next, &ports); !s.ok()) return Annotate(s, what);
+  updated.mutable_metadata()->set_generation(updated.metadata().generation() + 1);
+  it->second = updated;
+  ++next.generation;
+  const uint64_t generation = next.generation;
+  if (absl::Status s = Commit(std::move(next)); !s.ok()) return Annotate(s, what);
+  LogInfo(absl::StrCat("updated ", what, " (", absl::StrJoin(mask.paths(), ", "), "); generation ",
+                       generation));
+  return updated;
+}
 
 absl::StatusOr<Chain> StateStore::CreateChain(const Chain& chain) { return Create(chain); }
 absl::StatusOr<Chain> StateStore::GetChain(absl::string_view name) const {

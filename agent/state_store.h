@@ -16,6 +16,7 @@
 #include "agent/desired_state.h"
 #include "agent/state.pb.h"
 #include "agent/validation.h"
+#include "google/protobuf/field_mask.pb.h"
 #include "onvm/v1/apply.pb.h"
 
 namespace onvm::agent {
@@ -46,6 +47,12 @@ class StateStore {
   absl::StatusOr<onvm::v1::Service> GetService(absl::string_view name) const;
   std::vector<onvm::v1::Service> ListServices() const;
   absl::Status DeleteService(absl::string_view name);
+  // Replaces the fields of the stored service that `mask` names
+  // ("spec.replicas", "spec.launch") with those of `in`, selected by
+  // in.metadata.name. An update that changes nothing returns the service
+  // as it is, with its generation.
+  absl::StatusOr<onvm::v1::Service> UpdateService(const onvm::v1::Service& in,
+                                                  const google::protobuf::FieldMask& mask);
 
   absl::StatusOr<onvm::v1::Chain> CreateChain(const onvm::v1::Chain& chain);
   absl::StatusOr<onvm::v1::Chain> GetChain(absl::string_view name) const;

@@ -44,6 +44,14 @@ struct Api<v1::Service> {
     request.set_name(name);
     return stub.GetService(context, request, item);
   }
+  // Replaces the fields of the named service that `paths` list.
+  static grpc::Status Update(Stub& stub, grpc::ClientContext* context, const v1::Service& service,
+                             const std::vector<std::string>& paths, v1::Service* updated) {
+    v1::UpdateServiceRequest request;
+    *request.mutable_service() = service;
+    for (const std::string& path : paths) request.mutable_update_mask()->add_paths(path);
+    return stub.UpdateService(context, request, updated);
+  }
   static grpc::Status Delete(Stub& stub, grpc::ClientContext* context, const std::string& name) {
     v1::DeleteServiceRequest request;
     request.set_name(name);

@@ -15,13 +15,25 @@ struct FlagSpec {
   bool takes_value;
 };
 
-constexpr std::array<FlagSpec, 5> kFlags = {{
+constexpr std::array<FlagSpec, 9> kFlags = {{
     {"server", 's', true},
     {"output", 'o', true},
     {"filename", 'f', true},
     {"help", 'h', false},
     {"ignore-not-found", 0, false},
+    {"replicas", 0, true},
+    {"wait", 0, false},
+    {"timeout", 0, true},
+    {"interval", 0, true},
 }};
+
+// A boolean flag: `--flag`, `--flag=true` or `--flag=false`.
+absl::StatusOr<bool> BoolValue(absl::string_view name, const std::optional<std::string>& value) {
+  if (!value.has_value() || *value == "true") return true;
+  if (*value == "false") return false;
+  return absl::InvalidArgumentError(
+      absl::StrCat("invalid value \"", *value, "\" for --", name, " (want true or false)"));
+}
 
 const FlagSpec* FindLong(absl::string_view name) {
   for (const FlagSpec& spec : kFlags) {
@@ -48,17 +60,29 @@ absl::Status Store(const FlagSpec& spec, const std::optional<std::string>& value
     invocation.files.push_back(*value);
   } else if (spec.name == "help") {
     invocation.help = true;
-  } else if (spec.name == "ignore-not-found") {
-    if (value.has_value() && *value != "true" && *value != "false") {
-      return absl::InvalidArgumentError(absl::StrCat(
-          "invalid value \"", *value, "\" for --ignore-not-found (want true or false)"));
-    }
-    invocation.ignore_not_found = !value.has_value() || *value == "true";
+  } else if (spec.name == "ignore-not-found" || spec.name == "wait") {
+    absl::StatusOr<bool> on = BoolValue(spec.name, value);
+    if (!on.ok()) return on.status();
+    (spec.name == "wait" ? invocation.wait : invocation.ignore_not_found) = *on;
+  } else if (spec.name == "replicas") {
+    invocation.replicas = *value;
+  } else if (spec.name == "timeout") {
+    invocation.timeout = *value;
+  } else if (spec.name == "interval") {
+    invocation.interval = *value;
   }
   return absl::OkStatus();
 }
 
 }  // namespace
+
+std::vector<FlagInfo> KnownFlags() {
+  std::vector<FlagInfo> flags;
+  for (const FlagSpec& spec : kFlags) {
+    flags.push_back({std::string(spec.name), spec.shorthand, spec.takes_value});
+  }
+  return flags;
+}
 
 absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& argv) {
   Invocation invocation;

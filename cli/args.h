@@ -14,17 +14,29 @@
 namespace onvm::cli {
 
 struct Invocation {
-  std::string verb;                   // Empty when none was given.
-  std::vector<std::string> args;      // Positional arguments after the verb.
-  std::optional<std::string> server;  // -s, --server
-  std::string output;                 // -o, --output
-  std::vector<std::string> files;     // -f, --filename (repeatable)
-  bool help = false;                  // -h, --help
-  bool ignore_not_found = false;      // --ignore-not-found
+  std::string verb;                     // Empty when none was given.
+  std::vector<std::string> args;        // Positional arguments after the verb.
+  std::optional<std::string> server;    // -s, --server
+  std::string output;                   // -o, --output
+  std::vector<std::string> files;       // -f, --filename (repeatable)
+  bool help = false;                    // -h, --help
+  bool ignore_not_found = false;        // --ignore-not-found
+  std::optional<std::string> replicas;  // --replicas (scale), unparsed
+  bool wait = false;                    // --wait (scale)
+  std::optional<std::string> timeout;   // --timeout (scale), unparsed
+  std::optional<std::string> interval;  // --interval (top), unparsed
   // Long names of the flags given, so a verb can refuse ones it does not
   // take instead of silently ignoring them.
   std::set<std::string> flags_seen;
 };
+
+// A flag onvmctl knows, for help and shell completion.
+struct FlagInfo {
+  std::string name;  // Long name, without dashes.
+  char shorthand;    // 0 when there is none.
+  bool takes_value;
+};
+std::vector<FlagInfo> KnownFlags();
 
 // Parses argv without the program name. Accepts `--flag value`,
 // `--flag=value`, `-o value`, `-ovalue` and `-o=value`; `--` ends the flags.

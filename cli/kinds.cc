@@ -90,6 +90,16 @@ absl::StatusOr<Targets> ParseTargets(const std::vector<std::string>& args) {
   return *std::move(targets);
 }
 
+std::vector<std::string> AllKindWords() {
+  std::vector<std::string> words;
+  for (const KindNames& names : kKinds) {
+    words.emplace_back(names.singular);
+    words.emplace_back(names.plural);
+    words.emplace_back(names.short_name);
+  }
+  return words;
+}
+
 std::string AllKindsHint() {
   std::string hint;
   for (const KindNames& names : kKinds) {

@@ -38,6 +38,9 @@ struct Targets {
 // Parses `KIND [NAME...]` or `KIND/NAME [KIND/NAME...]` (one kind only).
 absl::StatusOr<Targets> ParseTargets(const std::vector<std::string>& args);
 
+// Every word that names a kind (singular, plural, short), for completion.
+std::vector<std::string> AllKindWords();
+
 // "services|chains|rules|ports|instances", for usage hints.
 std::string AllKindsHint();
 

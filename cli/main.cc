@@ -1,4 +1,6 @@
 // onvmctl: the kubectl-like command line of onvm.
+#include <unistd.h>
+
 #include <cstdlib>
 #include <iostream>
 #include <string>
@@ -15,5 +17,6 @@ int main(int argc, char** argv) {
   env.in = &std::cin;
   env.out = &std::cout;
   env.err = &std::cerr;
+  env.out_is_tty = isatty(STDOUT_FILENO) == 1;
   return onvm::cli::RunCli(std::vector<std::string>(argv + 1, argv + argc), env);
 }

@@ -19,6 +19,11 @@ struct Environment {
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;
   absl::Duration connect_timeout = kConnectTimeout;
+  // Whether `out` is a terminal: `top` refreshes in place then.
+  bool out_is_tty = false;
+  // `top` on a terminal stops after this many refreshes; 0: until
+  // interrupted (tests set it).
+  int top_max_refreshes = 0;
 };
 
 // Runs onvmctl with `args` (argv without the program name) and returns its

@@ -30,6 +30,15 @@ class Session {
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
 
+  // Whether stdout is a terminal, and how many times `top` may refresh
+  // there (0: no limit).
+  void set_terminal(bool out_is_tty, int max_refreshes) {
+    out_is_tty_ = out_is_tty;
+    max_refreshes_ = max_refreshes;
+  }
+  bool out_is_tty() const { return out_is_tty_; }
+  int max_refreshes() const { return max_refreshes_; }
+
   // The channel to the agent, connected on first use. Null when the agent
   // cannot be reached; the one-line explanation has been printed then, and
   // the caller should return kExitUnreachable.
@@ -48,6 +57,8 @@ class Session {
   absl::Duration connect_timeout_;
   std::shared_ptr<grpc::Channel> channel_;
   bool unreachable_ = false;
+  bool out_is_tty_ = false;
+  int max_refreshes_ = 0;
 };
 
 }  // namespace onvm::cli

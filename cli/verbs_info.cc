@@ -1,6 +1,8 @@
 // `onvmctl version` and the help text.
+#include "absl/strings/str_cat.h"
 #include "cli/client.h"
 #include "cli/verbs.h"
+#include "onvm/v1/engine.grpc.pb.h"
 
 #ifndef ONVM_VERSION
 #error "ONVM_VERSION must be defined by the build (the CMake project version)"
@@ -16,7 +18,21 @@ int RunVersion(const Invocation& invocation, Session& session) {
   }
   if (!invocation.args.empty()) return session.UsageError("version takes no arguments");
   session.out() << "Client Version: " << ClientVersion() << "\n";
+  std::shared_ptr<grpc::Channel> channel = session.Channel();
+  if (channel == nullptr) return kExitUnreachable;
+  v1::EngineInfo info;
+  grpc::Status status = v1::Engine::NewStub(channel)->GetEngine(NewCallContext().get(), {}, &info);
+  if (!status.ok()) return session.ServerError(status);
+  session.out() << "Server Version: " << ServerVersionLine(info) << "\n";
   return kExitOk;
+}
+
+std::string ServerVersionLine(const v1::EngineInfo& info) {
+  std::string line = absl::StrCat(info.agent_version(), ", engine ", info.name());
+  if (!info.connected()) return absl::StrCat(line, " (not connected)");
+  return absl::StrCat(line, " (",
+                      info.dpdk_version().empty() ? "DPDK unknown" : info.dpdk_version(),
+                      ", boot id ", info.boot_id(), ")");
 }
 
 std::string UsageText() {
@@ -36,7 +52,17 @@ Verbs:
   delete -f FILE|DIR|- [--ignore-not-found]
                         Delete resources by name, or those a manifest lists
                         (rules first, then chains, then services).
-  version               Print the client version.
+  describe KIND NAME...  Show a resource in detail: spec, status, counters; a
+                        service's instances, a chain's services.
+  scale service NAME --replicas N [--wait [--timeout 30s]]
+                        Set a service's desired replicas; --wait waits until
+                        that many are ready (exit 1 on timeout).
+  top [--interval 1s]   Packet and byte rates of ports and NF instances. On a
+                        terminal it refreshes until Ctrl-C; otherwise it
+                        prints one table, measured over one interval.
+  version               Print the client and server (agent, engine) versions.
+  completion bash|zsh   Print a shell completion script, e.g.
+                        source <(onvmctl completion bash)
   help                  Print this help.
 
 Kinds (singular, plural or short name):
@@ -50,6 +76,10 @@ Flags:
   -f, --filename PATH   apply, delete: manifest file, directory or -.
       --ignore-not-found
                         delete: a missing resource is not an error.
+      --replicas N      scale: desired number of replicas.
+      --wait            scale: wait until the replicas are ready.
+      --timeout D       scale --wait: how long to wait (default 30s).
+      --interval D      top: time between samples (default 1s).
   -h, --help            Print this help.
 
 Exit status:

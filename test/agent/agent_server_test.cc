@@ -17,6 +17,7 @@
 #include "onvm/names.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
+#include "onvm/v1/engine.grpc.pb.h"
 #include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/port.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
@@ -71,6 +72,7 @@ class AgentServerTest : public ::testing::Test {
     manifests_ = onvm::v1::Manifests::NewStub(channel);
     ports_ = onvm::v1::Ports::NewStub(channel);
     instances_ = onvm::v1::Instances::NewStub(channel);
+    engine_api_ = onvm::v1::Engine::NewStub(channel);
     // The reconciler connects and hands the engine the desired state.
     ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
   }
@@ -116,6 +118,7 @@ class AgentServerTest : public ::testing::Test {
   std::unique_ptr<onvm::v1::Manifests::Stub> manifests_;
   std::unique_ptr<onvm::v1::Ports::Stub> ports_;
   std::unique_ptr<onvm::v1::Instances::Stub> instances_;
+  std::unique_ptr<onvm::v1::Engine::Stub> engine_api_;
 };
 
 TEST_F(AgentServerTest, ChangesReachTheEngineBeforeTheCallReturns) {
@@ -220,6 +223,68 @@ TEST_F(AgentServerTest, PortsAndInstancesComeFromTheEngine) {
   onvm::v1::Service fw;
   ASSERT_TRUE(GetService("fw", &fw).ok());
   EXPECT_EQ(fw.status().ready_replicas(), 1u);
+}
+
+TEST_F(AgentServerTest, GetEngineDescribesTheEngineAndItsGenerations) {
+  ASSERT_TRUE(CreateService(MakeService("fw")).ok());
+  grpc::ClientContext ctx;
+  onvm::v1::EngineInfo info;
+  ASSERT_TRUE(engine_api_->GetEngine(&ctx, onvm::v1::GetEngineRequest(), &info).ok());
+  EXPECT_EQ(info.name(), engine_name_);
+  EXPECT_TRUE(info.connected());
+  EXPECT_EQ(info.boot_id(), "boot-1");
+  EXPECT_EQ(info.agent_version(), "0.1.0");
+  EXPECT_EQ(info.desired_generation(), 1u);
+  // The fake engine has no stats segment: no start time.
+  EXPECT_FALSE(info.has_started_at());
+  EXPECT_EQ(info.uptime_seconds(), 0u);
+
+  engine_.reset();  // the engine goes away
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        grpc::ClientContext c;
+        return engine_api_->GetEngine(&c, onvm::v1::GetEngineRequest(), &info).ok() &&
+               !info.connected();
+      },
+      std::chrono::seconds(5)));
+  EXPECT_EQ(info.name(), engine_name_);
+  EXPECT_TRUE(info.boot_id().empty());
+  EXPECT_EQ(info.desired_generation(), 1u);
+}
+
+TEST_F(AgentServerTest, UpdateServiceOverGrpc) {
+  ASSERT_TRUE(CreateService(MakeService("fw")).ok());
+  onvm::v1::UpdateServiceRequest request;
+  *request.mutable_service() = MakeService("fw", 3);
+  request.mutable_update_mask()->add_paths("spec.replicas");
+  onvm::v1::Service out;
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(services_->UpdateService(&ctx, request, &out).ok());
+  }
+  EXPECT_EQ(out.spec().replicas(), 3u);
+  EXPECT_EQ(out.metadata().generation(), 2u);
+  EXPECT_EQ(engine_->last_config().services(0).spec().replicas(), 3u);
+
+  request.mutable_update_mask()->set_paths(0, "status.id");
+  {
+    grpc::ClientContext ctx;
+    grpc::Status status = services_->UpdateService(&ctx, request, &out);
+    EXPECT_EQ(status.error_code(), grpc::StatusCode::INVALID_ARGUMENT);
+    EXPECT_THAT(status.error_message(), HasSubstr("\"status.id\""));
+  }
+  request.mutable_service()->mutable_metadata()->set_name("ghost");
+  request.mutable_update_mask()->set_paths(0, "spec.replicas");
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(services_->UpdateService(&ctx, request, &out).error_code(),
+              grpc::StatusCode::NOT_FOUND);
+  }
+  {
+    grpc::ClientContext ctx;
+    EXPECT_EQ(services_->UpdateService(&ctx, onvm::v1::UpdateServiceRequest(), &out).error_code(),
+              grpc::StatusCode::INVALID_ARGUMENT);
+  }
 }
 
 }  // namespace

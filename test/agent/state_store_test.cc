@@ -395,5 +395,106 @@ TEST_F(StateStoreTest, ApplyIsAllOrNone) {
                  Code::kFailedPrecondition, {"engine refused"}, /*engine_asked=*/true);
 }
 
+google::protobuf::FieldMask Mask(std::initializer_list<std::string> paths) {
+  google::protobuf::FieldMask mask;
+  for (const std::string& path : paths) mask.add_paths(path);
+  return mask;
+}
+
+TEST_F(StateStoreTest, UpdateServiceReplacesMaskedFieldsOnly) {
+  Populate();
+  const uint64_t generation = store_->generation();
+  onvm::v1::Service change = MakeService("fw", 3);
+  change.mutable_spec()->mutable_launch()->set_command("/usr/bin/nf");  // not in the mask
+  absl::StatusOr<onvm::v1::Service> fw = store_->UpdateService(change, Mask({"spec.replicas"}));
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  EXPECT_EQ(fw->spec().replicas(), 3u);
+  EXPECT_FALSE(fw->spec().has_launch());
+  EXPECT_EQ(fw->metadata().generation(), 2u);
+  EXPECT_EQ(fw->status().id(), 1u);
+  EXPECT_EQ(store_->generation(), generation + 1);
+  EXPECT_EQ(persisted_.generation(), generation + 1);
+  ASSERT_FALSE(pushed_.empty());
+  EXPECT_EQ(pushed_.back().generation(), generation + 1);
+  EXPECT_EQ(store_->GetService("fw")->spec().replicas(), 3u);
+
+  // spec.launch replaces the whole launch spec and leaves replicas alone.
+  change = MakeService("fw", 7);
+  change.mutable_spec()->mutable_launch()->set_command("/usr/bin/nf");
+  change.mutable_spec()->mutable_launch()->add_args("--fast");
+  fw = store_->UpdateService(change, Mask({"spec.launch"}));
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  EXPECT_EQ(fw->spec().replicas(), 3u);
+  EXPECT_EQ(fw->spec().launch().command(), "/usr/bin/nf");
+  EXPECT_EQ(fw->metadata().generation(), 3u);
+
+  // An unset launch under the mask clears it; both paths at once.
+  fw = store_->UpdateService(MakeService("fw", 2), Mask({"spec.launch", "spec.replicas"}));
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  EXPECT_FALSE(fw->spec().has_launch());
+  EXPECT_EQ(fw->spec().replicas(), 2u);
+  EXPECT_EQ(store_->GetService("mon")->metadata().generation(), 1u);
+}
+
+TEST_F(StateStoreTest, NoOpUpdateKeepsTheGeneration) {
+  Populate();
+  const uint64_t generation = store_->generation();
+  const size_t pushes = pushed_.size();
+  absl::StatusOr<onvm::v1::Service> fw =
+      store_->UpdateService(MakeService("fw", 1), Mask({"spec.replicas"}));
+  ASSERT_TRUE(fw.ok()) << fw.status();
+  EXPECT_EQ(fw->metadata().generation(), 1u);
+  EXPECT_EQ(store_->generation(), generation);
+  EXPECT_EQ(pushed_.size(), pushes);
+}
+
+TEST_F(StateStoreTest, RejectedUpdatesChangeNothing) {
+  Populate();
+  using Code = absl::StatusCode;
+  ExpectRejected(
+      [&] { return store_->UpdateService(MakeService("fw", 2), Mask({"spec.foo"})).status(); },
+      Code::kInvalidArgument, {"service \"fw\"", "update_mask", "\"spec.foo\""});
+  ExpectRejected(
+      [&] {
+        return store_->UpdateService(MakeService("fw", 2), Mask({"spec.replicas", "metadata.name"}))
+            .status();
+      },
+      Code::kInvalidArgument, {"\"metadata.name\"", "spec.replicas, spec.launch"});
+  ExpectRejected([&] { return store_->UpdateService(MakeService("fw", 2), Mask({})).status(); },
+                 Code::kInvalidArgument, {"update_mask", "at least one"});
+  ExpectRejected(
+      [&] {
+        return store_->UpdateService(MakeService("ghost", 2), Mask({"spec.replicas"})).status();
+      },
+      Code::kNotFound, {"service \"ghost\" not found"});
+  ExpectRejected(
+      [&] {
+        return store_->UpdateService(MakeService("Bad_Name"), Mask({"spec.replicas"})).status();
+      },
+      Code::kInvalidArgument, {"metadata.name"});
+  ExpectRejected(
+      [&] {
+        return store_->UpdateService(MakeService("fw", 100000), Mask({"spec.replicas"})).status();
+      },
+      Code::kInvalidArgument, {"service \"fw\": spec.replicas"});
+  ExpectRejected(
+      [&] {
+        onvm::v1::Service s = MakeService("fw");
+        s.mutable_spec()->mutable_launch()->add_args("--no-command");
+        return store_->UpdateService(s, Mask({"spec.launch"})).status();
+      },
+      Code::kInvalidArgument, {"spec.launch.command"});
+  push_result_ = absl::FailedPreconditionError("engine refused");
+  ExpectRejected(
+      [&] { return store_->UpdateService(MakeService("fw", 4), Mask({"spec.replicas"})).status(); },
+      Code::kFailedPrecondition, {"engine refused"}, /*engine_asked=*/true);
+  push_result_ = absl::OkStatus();
+  persist_result_ = absl::InternalError("disk full");
+  absl::Status status =
+      store_->UpdateService(MakeService("fw", 4), Mask({"spec.replicas"})).status();
+  EXPECT_EQ(status.code(), Code::kInternal);
+  EXPECT_EQ(store_->GetService("fw")->spec().replicas(), 1u);
+}
+
 }  // namespace
 }  // namespace onvm::agent

@@ -5,6 +5,7 @@
 #include "grpcpp/server_builder.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
+#include "onvm/v1/engine.grpc.pb.h"
 #include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/port.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
@@ -54,6 +55,42 @@ class Services final : public v1::Services::Service {
                             v1::ListServicesResponse* response) override {
     std::lock_guard lock(state_.mu);
     ListInto(state_.services, response);
+    return grpc::Status::OK;
+  }
+  grpc::Status UpdateService(grpc::ServerContext*, const v1::UpdateServiceRequest* request,
+                             v1::Service* response) override {
+    std::lock_guard lock(state_.mu);
+    ++state_.update_calls;
+    state_.last_update = *request;
+    for (const std::string& path : request->update_mask().paths()) {
+      if (path != "spec.replicas" && path != "spec.launch") {
+        return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                            absl::StrCat("update_mask: path \"", path, "\" cannot be updated"));
+      }
+    }
+    const std::string& name = request->service().metadata().name();
+    auto it = state_.services.find(name);
+    if (it == state_.services.end()) {
+      return grpc::Status(grpc::StatusCode::NOT_FOUND,
+                          absl::StrCat("service \"", name, "\" not found"));
+    }
+    v1::Service updated = it->second;
+    for (const std::string& path : request->update_mask().paths()) {
+      if (path == "spec.replicas") {
+        updated.mutable_spec()->set_replicas(request->service().spec().replicas());
+      } else {
+        *updated.mutable_spec()->mutable_launch() = request->service().spec().launch();
+      }
+    }
+    if (updated.spec().replicas() > 64) {
+      return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT,
+                          absl::StrCat("service \"", name, "\": spec.replicas: too many"));
+    }
+    if (updated.spec().SerializeAsString() != it->second.spec().SerializeAsString()) {
+      updated.mutable_metadata()->set_generation(updated.metadata().generation() + 1);
+    }
+    it->second = updated;
+    *response = updated;
     return grpc::Status::OK;
   }
   grpc::Status DeleteService(grpc::ServerContext*, const v1::DeleteServiceRequest* request,
@@ -141,6 +178,13 @@ class Ports final : public v1::Ports::Service {
   grpc::Status ListPorts(grpc::ServerContext*, const v1::ListPortsRequest*,
                          v1::ListPortsResponse* response) override {
     std::lock_guard lock(state_.mu);
+    for (auto& [name, port] : state_.ports) {
+      v1::PortStatus* s = port.mutable_status();
+      s->set_rx_packets(s->rx_packets() + state_.counter_step);
+      s->set_rx_bytes(s->rx_bytes() + 100 * state_.counter_step);
+      s->set_tx_packets(s->tx_packets() + state_.counter_step);
+      s->set_tx_bytes(s->tx_bytes() + 100 * state_.counter_step);
+    }
     ListInto(state_.ports, response);
     return grpc::Status::OK;
   }
@@ -160,7 +204,26 @@ class Instances final : public v1::Instances::Service {
   grpc::Status ListInstances(grpc::ServerContext*, const v1::ListInstancesRequest*,
                              v1::ListInstancesResponse* response) override {
     std::lock_guard lock(state_.mu);
+    for (auto& [name, instance] : state_.instances) {
+      v1::InstanceStatus* s = instance.mutable_status();
+      s->set_rx_packets(s->rx_packets() + state_.counter_step);
+      s->set_tx_packets(s->tx_packets() + state_.counter_step);
+    }
     ListInto(state_.instances, response);
+    return grpc::Status::OK;
+  }
+
+ private:
+  FakeState& state_;
+};
+
+class Engine final : public v1::Engine::Service {
+ public:
+  explicit Engine(FakeState& state) : state_(state) {}
+  grpc::Status GetEngine(grpc::ServerContext*, const v1::GetEngineRequest*,
+                         v1::EngineInfo* response) override {
+    std::lock_guard lock(state_.mu);
+    *response = state_.engine;
     return grpc::Status::OK;
   }
 
@@ -242,6 +305,7 @@ FakeAgent::FakeAgent() : state_(std::make_unique<FakeState>()) {
   services_.push_back(std::make_unique<Ports>(*state_));
   services_.push_back(std::make_unique<Instances>(*state_));
   services_.push_back(std::make_unique<Manifests>(*state_));
+  services_.push_back(std::make_unique<Engine>(*state_));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

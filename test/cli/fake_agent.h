@@ -13,6 +13,7 @@
 #include "grpcpp/server.h"
 #include "onvm/v1/apply.pb.h"
 #include "onvm/v1/chain.pb.h"
+#include "onvm/v1/engine.pb.h"
 #include "onvm/v1/instance.pb.h"
 #include "onvm/v1/port.pb.h"
 #include "onvm/v1/rule.pb.h"
@@ -33,6 +34,15 @@ struct FakeState {
   int apply_calls = 0;
   v1::ApplyRequest last_apply;
   uint32_t next_id = 1;
+  // What GetEngine answers.
+  v1::EngineInfo engine;
+  // Every ListPorts / ListInstances call first adds this many packets (and
+  // 100 bytes per packet) to every port's and instance's counters, so that
+  // `top` sees traffic.
+  uint64_t counter_step = 0;
+  // UpdateService calls, and the last request.
+  int update_calls = 0;
+  v1::UpdateServiceRequest last_update;
 };
 
 class FakeAgent {

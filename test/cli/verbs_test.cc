@@ -1,6 +1,14 @@
 // onvmctl end to end (in-process) against a fake agent.
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
 #include <sstream>
 
+#include <unistd.h>
+
+#include "absl/strings/numbers.h"
+#include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
 #include "cli/run.h"
 #include "cli/verbs.h"
 #include "fake_agent.h"
@@ -14,6 +22,7 @@ namespace {
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
+using ::testing::Not;
 using ::testing::StartsWith;
 
 constexpr char kDemo[] = ONVM_SOURCE_DIR "/deploy/examples/demo-chain.yaml";
@@ -261,10 +270,272 @@ TEST(CliTest, HelpAndVersion) {
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("Usage:"));
 
-  r = RunOnvmctl({"version"});
-  EXPECT_EQ(r.code, 0);
-  EXPECT_EQ(r.out, std::string("Client Version: ") + ClientVersion() + "\n");
   EXPECT_EQ(std::string(ClientVersion()), "0.1.0");
+}
+
+// --- version, describe, scale, top, completion ---
+
+Result RunTty(std::vector<std::string> args, int max_refreshes) {
+  std::istringstream in;
+  std::ostringstream out, err;
+  Environment env;
+  env.in = &in;
+  env.out = &out;
+  env.err = &err;
+  env.out_is_tty = true;
+  env.top_max_refreshes = max_refreshes;
+  const int code = RunCli(args, env);
+  return {code, out.str(), err.str()};
+}
+
+constexpr char kUnreachable[] = "unix:/nonexistent-onvm-dir/agent.sock";
+
+TEST_F(VerbsTest, VersionShowsClientAndServer) {
+  {
+    std::lock_guard lock(agent_.state().mu);
+    google::protobuf::TextFormat::ParseFromString(
+        R"pb(name: "default"
+             connected: true
+             boot_id: "b-1"
+             dpdk_version: "DPDK 23.11.0"
+             agent_version: "0.1.0")pb",
+        &agent_.state().engine);
+  }
+  Result r = Ctl({"version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out,
+            "Client Version: 0.1.0\n"
+            "Server Version: 0.1.0, engine default (DPDK 23.11.0, boot id b-1)\n");
+  {
+    std::lock_guard lock(agent_.state().mu);
+    agent_.state().engine.set_connected(false);
+  }
+  r = Ctl({"version"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("Server Version: 0.1.0, engine default (not connected)\n"));
+}
+
+TEST(CliTest, VersionWithoutAgentPrintsClientThenExitsThree) {
+  Result r = RunOnvmctl({"version"}, kUnreachable);
+  EXPECT_EQ(r.code, 3);
+  EXPECT_EQ(r.out, "Client Version: 0.1.0\n");
+  EXPECT_THAT(r.err, StartsWith("onvmctl: cannot reach the onvm agent at "));
+}
+
+class NewVerbsTest : public VerbsTest {
+ protected:
+  void SetUp() override {
+    ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+    std::lock_guard lock(agent_.state().mu);
+    FakeState& s = agent_.state();
+    google::protobuf::TextFormat::ParseFromString(
+        R"pb(metadata { name: "in" }
+             spec { devargs: "net_null0" }
+             status {
+               link_up: true
+               mac: "02:00:00:00:00:01"
+               rx_packets: 1234
+               rx_bytes: 98765
+               no_match_dropped: 7
+             })pb",
+        &s.ports["in"]);
+    google::protobuf::TextFormat::ParseFromString(R"pb(metadata { name: "out" }
+                                                       status { tx_packets: 1200 })pb",
+                                                  &s.ports["out"]);
+    google::protobuf::TextFormat::ParseFromString(
+        R"pb(metadata { name: "fwd-1" }
+             spec { service: "fwd" }
+             status {
+               instance_id: 1
+               pid: 99
+               state: RUNNING
+               rx_packets: 1200
+               tx_packets: 1199
+               dropped_by_handler: 1
+             })pb",
+        &s.instances["fwd-1"]);
+    google::protobuf::TextFormat::ParseFromString(R"pb(metadata { name: "other-1" }
+                                                       spec { service: "other" }
+                                                       status { pid: 5 })pb",
+                                                  &s.instances["other-1"]);
+    s.services["fwd"].mutable_status()->set_ready_replicas(1);
+  }
+  using FakeState = testing::FakeState;
+};
+
+TEST_F(NewVerbsTest, DescribeShowsSpecStatusAndCounters) {
+  Result r = Ctl({"describe", "svc", "fwd"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("Name:"));
+  EXPECT_THAT(r.out, HasSubstr("\nKind:              Service\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nSpec:\n  Replicas:        1\n"));
+  EXPECT_THAT(r.out, HasSubstr("  Ready Replicas:  1\n"));
+  EXPECT_THAT(r.out, HasSubstr("Instances:\n  NAME    STATE     PID   RX PACKETS   TX PACKETS   "
+                               "DROPPED\n  fwd-1   running   99    1200         1199         1\n"));
+  EXPECT_THAT(r.out, Not(HasSubstr("other-1")));
+
+  r = Ctl({"describe", "chain/demo"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  Services:  fwd\n"));
+  EXPECT_THAT(r.out, HasSubstr("  Then:      out:"));
+  EXPECT_THAT(r.out, HasSubstr("Path:\n  #   SERVICE"));
+  EXPECT_THAT(r.out, HasSubstr("  1   fwd "));
+
+  r = Ctl({"describe", "po", "in"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  Link:              up\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("Counters:\n  RX Packets:        1234\n  RX Bytes:          98765\n"));
+  EXPECT_THAT(r.out, HasSubstr("  No-Match Dropped:  7\n"));
+
+  r = Ctl({"describe", "inst", "fwd-1"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  Dropped (By Handler):  1\n"));
+
+  r = Ctl({"describe", "rule", "demo-in"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("  Action:    chain:demo\n"));
+  EXPECT_THAT(r.out, HasSubstr("Counters:\n  Hits:      0\n"));
+
+  // Two names: two descriptions, one blank line apart; a missing one fails.
+  r = Ctl({"describe", "ports", "in", "nope", "out"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.out, HasSubstr("\n\nName:"));
+  EXPECT_THAT(r.err, HasSubstr("Error from server (NotFound): port \"nope\" not found"));
+}
+
+TEST_F(NewVerbsTest, ScaleUpdatesReplicasThroughTheMask) {
+  Result r = Ctl({"scale", "svc", "fwd", "--replicas", "3"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "service/fwd scaled\n");
+  {
+    std::lock_guard lock(agent_.state().mu);
+    const v1::UpdateServiceRequest& u = agent_.state().last_update;
+    EXPECT_THAT(u.update_mask().paths(), ElementsAre("spec.replicas"));
+    EXPECT_EQ(u.service().metadata().name(), "fwd");
+    EXPECT_EQ(agent_.state().services["fwd"].spec().replicas(), 3u);
+    agent_.state().services["fwd"].mutable_status()->set_ready_replicas(3);
+  }
+  r = Ctl({"scale", "service/fwd", "--replicas=3", "--wait"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out, "service/fwd scaled\nservice/fwd has 3 ready replicas\n");
+
+  r = Ctl({"scale", "svc", "fwd", "--replicas", "4", "--wait", "--timeout", "300ms"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.out, "service/fwd scaled\n");
+  EXPECT_THAT(r.err, HasSubstr("error: timed out after 300ms waiting for service/fwd to have 4 "
+                               "ready replicas (it has 3)"));
+
+  r = Ctl({"scale", "svc", "ghost", "--replicas", "1"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("(NotFound): service \"ghost\" not found"));
+  r = Ctl({"scale", "svc", "fwd", "--replicas", "1000"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_THAT(r.err, HasSubstr("spec.replicas"));
+}
+
+TEST_F(NewVerbsTest, TopPrintsRatesOnceWhenNotATerminal) {
+  {
+    std::lock_guard lock(agent_.state().mu);
+    agent_.state().counter_step = 1000;
+  }
+  Result r = Ctl({"top", "--interval", "200ms"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, StartsWith("PORT   LINK   RX PPS"));
+  EXPECT_THAT(r.out, HasSubstr("\nINSTANCE   SERVICE   STATE"));
+  EXPECT_THAT(r.out, Not(HasSubstr("\033[")));
+  // 1000 packets per 200 ms sample: about 5000 pps (timing on a busy
+  // machine makes it less).
+  bool found = false;
+  for (absl::string_view line : absl::StrSplit(r.out, '\n')) {
+    std::vector<std::string> cells = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (cells.size() >= 6 && cells[0] == "fwd-1") {
+      double pps = 0;
+      ASSERT_TRUE(absl::SimpleAtod(cells[3], &pps)) << line;
+      EXPECT_GT(pps, 1000);
+      EXPECT_LE(pps, 5100);
+      found = true;
+    }
+    if (cells.size() >= 7 && cells[0] == "in") {
+      EXPECT_EQ(cells[1], "up");
+      // 100 bytes a packet: about 4 Mbit/s, in SI units.
+      EXPECT_THAT(cells[3], ::testing::EndsWith("M")) << line;
+    }
+  }
+  EXPECT_TRUE(found) << r.out;
+}
+
+TEST_F(NewVerbsTest, TopOnATerminalRefreshesInPlace) {
+  Result r = RunTty({"--server", agent_.address(), "top", "--interval", "50ms"}, 2);
+  ASSERT_EQ(r.code, 0) << r.err;
+  size_t clears = 0;
+  for (size_t at = r.out.find("\033[H\033[2J"); at != std::string::npos;
+       at = r.out.find("\033[H\033[2J", at + 1)) {
+    ++clears;
+  }
+  EXPECT_EQ(clears, 2u);
+  EXPECT_THAT(r.out, HasSubstr("(Ctrl-C to quit)"));
+  EXPECT_THAT(r.out, HasSubstr("fwd-1"));
+}
+
+TEST(CliTest, CompletionScripts) {
+  Result r = RunOnvmctl({"completion", "bash"}, kUnreachable);  // needs no agent
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_THAT(r.out, HasSubstr("complete -F _onvmctl onvmctl"));
+  for (const char* word : {"describe", "scale", "completion", "svc", "instances", "--replicas",
+                           "--wait", "--interval", "--ignore-not-found", "-o"}) {
+    EXPECT_THAT(r.out, HasSubstr(word));
+  }
+  char path[] = "/tmp/onvmctl-completion-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  std::ofstream(path) << r.out;
+  EXPECT_EQ(std::system(("bash -n " + std::string(path)).c_str()), 0);
+  // The function completes verbs and kind aliases.
+  const std::string probe = std::string("bash -c 'source ") + path +
+                            "; COMP_WORDS=(onvmctl get sv); COMP_CWORD=2; _onvmctl; "
+                            "[[ \"${COMPREPLY[*]}\" == svc ]] || exit 1; "
+                            "COMP_WORDS=(onvmctl -s x de); COMP_CWORD=3; _onvmctl; "
+                            "[[ \"${COMPREPLY[*]}\" == \"describe delete\" ]]'";
+  EXPECT_EQ(std::system(probe.c_str()), 0);
+  std::remove(path);
+
+  r = RunOnvmctl({"completion", "zsh"}, kUnreachable);
+  EXPECT_EQ(r.code, 0);
+  EXPECT_THAT(r.out, StartsWith("#compdef onvmctl\n"));
+}
+
+TEST_F(NewVerbsTest, NewVerbsUsageErrorsExitTwo) {
+  const std::vector<std::vector<std::string>> cases = {
+      {"describe"},
+      {"describe", "svc"},
+      {"describe", "pods", "x"},
+      {"describe", "svc", "fwd", "-o", "json"},
+      {"scale", "svc", "fwd"},
+      {"scale", "chain", "demo", "--replicas", "1"},
+      {"scale", "svc", "--replicas", "1"},
+      {"scale", "svc", "a", "b", "--replicas", "1"},
+      {"scale", "svc", "fwd", "--replicas", "many"},
+      {"scale", "svc", "fwd", "--replicas", "-1"},
+      {"scale", "svc", "fwd", "--replicas", "1", "--timeout", "2s"},
+      {"scale", "svc", "fwd", "--replicas", "1", "--wait", "--timeout", "soon"},
+      {"scale", "svc", "fwd", "--replicas", "1", "--wait=maybe"},
+      {"top", "ports"},
+      {"top", "--interval", "0s"},
+      {"top", "--replicas", "2"},
+      {"version", "--wait"},
+      {"completion"},
+      {"completion", "fish"},
+      {"completion", "bash", "zsh"},
+  };
+  for (const std::vector<std::string>& args : cases) {
+    Result r = Ctl(args);
+    EXPECT_EQ(r.code, 2) << absl::StrJoin(args, " ") << ": " << r.err;
+    EXPECT_THAT(r.err, HasSubstr("See 'onvmctl --help' for usage."));
+  }
+  std::lock_guard lock(agent_.state().mu);
+  EXPECT_EQ(agent_.state().update_calls, 0);
 }
 
 }  // namespace
