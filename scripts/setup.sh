@@ -14,6 +14,9 @@ readonly HUGEPAGE_SYSFS=/sys/kernel/mm/hugepages/hugepages-2048kB
 readonly PACKAGES=(
   # toolchain
   cmake ninja-build g++ clang pkg-config
+  # quality gates: style check, libFuzzer and clang's sanitizer runtimes
+  # (gcc's ASan/UBSan/TSan runtimes come with g++)
+  clang-format libclang-rt-14-dev
   # libraries
   dpdk-dev libdpdk-dev libnuma-dev libpcap-dev
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
@@ -21,6 +24,9 @@ readonly PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # what the tests and scripts run
   iproute2 ethtool procps curl python3
+  # deployment-file tests (test/deploy/): promtool and a real Prometheus
+  # server, systemd-analyze, and Python checks of the Kubernetes manifests
+  prometheus systemd python3-yaml python3-jsonschema python3-kubernetes
 )
 
 step() { echo "setup: $*"; }

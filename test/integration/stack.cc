@@ -132,10 +132,16 @@ absl::Status Stack::Apply(const std::string& yaml) {
 }
 
 absl::StatusOr<Process*> Stack::StartForwardNf(const std::string& service) {
-  auto nf =
-      Process::Start(BinPath("onvm-nf-forward"),
-                     {"--engine", engine_name_, "--service", service, "--idle-sleep-us", "20"},
-                     tmp_.File(absl::StrCat("nf-", service, "-", nfs_.size(), ".log")));
+  return StartNf("onvm-nf-forward", service);
+}
+
+absl::StatusOr<Process*> Stack::StartNf(const std::string& binary, const std::string& service,
+                                        const std::vector<std::string>& extra_args) {
+  std::vector<std::string> args = {"--engine", engine_name_,      "--service",
+                                   service,    "--idle-sleep-us", "20"};
+  args.insert(args.end(), extra_args.begin(), extra_args.end());
+  auto nf = Process::Start(BinPath(binary), args,
+                           tmp_.File(absl::StrCat("nf-", service, "-", nfs_.size(), ".log")));
   if (!nf.ok()) return nf.status();
   Process* p = nf->get();
   nfs_.push_back(*std::move(nf));

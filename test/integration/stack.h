@@ -53,6 +53,11 @@ class Stack {
   // Starts onvm-nf-forward for `service` and waits until the agent lists it
   // as running.
   absl::StatusOr<Process*> StartForwardNf(const std::string& service);
+  // Starts build/bin/`binary` (e.g. "onvm-nf-firewall") as
+  // `binary --engine E --service S --idle-sleep-us 20 extra_args...` and
+  // waits until the agent lists it as running. Its log is nf-S-N.log.
+  absl::StatusOr<Process*> StartNf(const std::string& binary, const std::string& service,
+                                   const std::vector<std::string>& extra_args = {});
 
   absl::StatusOr<onvm::v1::ListInstancesResponse> ListInstances() const;
   // Current value of one metric with exactly these labels (nullopt if absent
