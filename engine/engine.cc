@@ -9,6 +9,7 @@
 #include <rte_version.h>
 #include <sys/stat.h>
 
+#include <chrono>
 #include <cstdio>
 #include <fstream>
 
@@ -91,6 +92,9 @@ absl::Status Engine::Init() {
   }
 
   nfs_ = std::make_unique<NfTable>(stats_.get(), options_.ring_size);
+  auto rules = BuildRuleTable(config_, port_entries_);
+  if (!rules.ok()) return rules.status();
+  rules_ = *std::move(rules);
   Publish();
 
   worker_lcore_ = rte_get_next_lcore(-1, 1, 0);
@@ -150,7 +154,8 @@ void Engine::RefreshPortCounters() {
 }
 
 void Engine::Publish() {
-  std::unique_ptr<Snapshot> next = BuildSnapshot(config_, port_entries_, nfs_->Running());
+  std::unique_ptr<Snapshot> next =
+      BuildSnapshot(config_, port_entries_, nfs_->Running(), rules_, published_.get());
   current_.store(next.get(), std::memory_order_release);
   if (worker_running_) {
     // Wait until the worker has passed a quiescent point: from then on it
@@ -232,12 +237,26 @@ Response Engine::NfReady(int conn_id) {
 
 Response Engine::SetConfig(const onvm::engine::v1::SetConfig& req) {
   if (absl::Status s = ValidateConfig(req, port_entries_); !s.ok()) return Error(s);
+  // Compile the rules before anything changes: a failure leaves the running
+  // config in place. Unchanged rules keep their compiled table.
+  std::shared_ptr<const RuleTable> rules = rules_;
+  std::string compiled = "unchanged";
+  if (!SameRules(config_, req)) {
+    const auto start = std::chrono::steady_clock::now();
+    auto built = BuildRuleTable(req, port_entries_);
+    if (!built.ok()) return Error(built.status());
+    rules = *std::move(built);
+    const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+        std::chrono::steady_clock::now() - start);
+    compiled = absl::StrCat("compiled in ", ms.count(), " ms");
+  }
   config_ = req;
+  rules_ = std::move(rules);
   Publish();
   __atomic_store_n(&stats_->header().config_generation, req.generation(), __ATOMIC_RELAXED);
   Log(absl::StrCat("config generation ", req.generation(), " applied: ", req.services_size(),
                    " service(s), ", req.chains_size(), " chain(s), ", req.rules_size(),
-                   " rule(s)"));
+                   " rule(s) (", compiled, ")"));
   Response r;
   r.mutable_set_config()->set_applied_generation(req.generation());
   return r;

@@ -65,6 +65,7 @@ class Engine {
   std::vector<PortEntry> port_entries_;
   std::unique_ptr<NfTable> nfs_;
   onvm::engine::v1::SetConfig config_;
+  std::shared_ptr<const RuleTable> rules_;  // config_'s rules, compiled
   std::unique_ptr<Snapshot> published_;
   std::atomic<const Snapshot*> current_{nullptr};
   std::atomic<bool> worker_stop_{false};

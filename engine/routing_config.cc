@@ -121,9 +121,67 @@ absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
   return absl::OkStatus();
 }
 
+absl::StatusOr<std::shared_ptr<const RuleTable>> BuildRuleTable(
+    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports) {
+  absl::flat_hash_map<std::string, uint32_t> chain_ids;
+  for (const auto& c : config.chains()) chain_ids[c.metadata().name()] = c.status().id();
+
+  std::vector<const onvm::v1::Rule*> sorted;
+  for (const auto& r : config.rules()) sorted.push_back(&r);
+  std::stable_sort(sorted.begin(), sorted.end(), [](const auto* a, const auto* b) {
+    if (a->spec().priority() != b->spec().priority()) {
+      return a->spec().priority() > b->spec().priority();
+    }
+    return a->metadata().name() < b->metadata().name();
+  });
+  auto table = std::make_shared<RuleTable>();
+  table->rules.reserve(sorted.size());
+  for (const onvm::v1::Rule* r : sorted) {
+    RuleRoute route;
+    route.match = *CompileMatch(r->spec().match(), "spec.match");
+    route.in_port = route.match.in_port.empty() ? -1 : PortIndex(ports, route.match.in_port);
+    const auto& action = r->spec().action();
+    if (action.has_chain()) {
+      route.action = RuleAction::kChain;
+      route.target = static_cast<uint16_t>(chain_ids[action.chain()]);
+    } else if (action.has_out()) {
+      route.action = RuleAction::kOut;
+      route.target = static_cast<uint16_t>(PortIndex(ports, action.out()));
+    }
+    table->rules.push_back(std::move(route));
+  }
+  std::vector<ClassifierRule> input;
+  input.reserve(table->rules.size());
+  for (const RuleRoute& r : table->rules) input.push_back({&r.match, r.in_port});
+  auto classifier = Classifier::Build(input);
+  if (!classifier.ok()) return classifier.status();
+  table->classifier = *std::move(classifier);
+  return table;
+}
+
+bool SameRules(const onvm::engine::v1::SetConfig& a, const onvm::engine::v1::SetConfig& b) {
+  if (a.rules_size() != b.rules_size() || a.chains_size() != b.chains_size()) return false;
+  for (int i = 0; i < a.chains_size(); ++i) {
+    if (a.chains(i).metadata().name() != b.chains(i).metadata().name() ||
+        a.chains(i).status().id() != b.chains(i).status().id()) {
+      return false;
+    }
+  }
+  for (int i = 0; i < a.rules_size(); ++i) {
+    // A RuleSpec has no map fields, so equal specs serialise to equal bytes.
+    if (a.rules(i).metadata().name() != b.rules(i).metadata().name() ||
+        a.rules(i).spec().SerializeAsString() != b.rules(i).spec().SerializeAsString()) {
+      return false;
+    }
+  }
+  return true;
+}
+
 std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& config,
                                         const std::vector<PortEntry>& ports,
-                                        const std::vector<RunningInstance>& instances) {
+                                        const std::vector<RunningInstance>& instances,
+                                        std::shared_ptr<const RuleTable> rules,
+                                        const Snapshot* previous) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = config.generation();
   snap->port_index_by_id.assign(RTE_MAX_ETHPORTS, kNoPort);
@@ -138,12 +196,29 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
     service_ids[s.metadata().name()] = s.status().id();
     max_service = std::max(max_service, s.status().id());
   }
-  snap->service_instances.resize(max_service + 1);
+  snap->services.resize(max_service + 1);
   for (const RunningInstance& inst : instances) {
     auto it = service_ids.find(inst.service);
     if (it == service_ids.end()) continue;
-    snap->service_instances[it->second].push_back(static_cast<uint16_t>(snap->instances.size()));
+    snap->services[it->second].instances.push_back(static_cast<uint16_t>(snap->instances.size()));
     snap->instances.push_back(inst.route);
+  }
+  for (size_t id = 0; id < snap->services.size(); ++id) {
+    ServiceRoute& service = snap->services[id];
+    if (service.instances.empty()) continue;
+    // Ascending instance ids: the order positions in the replica table
+    // refer to.
+    std::sort(service.instances.begin(), service.instances.end(), [&](uint16_t a, uint16_t b) {
+      return snap->instances[a].instance_id < snap->instances[b].instance_id;
+    });
+    std::vector<uint32_t> ids;
+    for (uint16_t i : service.instances) ids.push_back(snap->instances[i].instance_id);
+    if (previous != nullptr && id < previous->services.size() &&
+        previous->services[id].table != nullptr && previous->services[id].table->ids() == ids) {
+      service.table = previous->services[id].table;
+    } else {
+      service.table = MaglevTable::Build(std::move(ids));
+    }
   }
 
   absl::flat_hash_map<std::string, uint32_t> chain_ids;
@@ -164,29 +239,7 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
       route.end_port = static_cast<uint16_t>(PortIndex(ports, c.spec().then().out()));
     }
   }
-
-  std::vector<const onvm::v1::Rule*> rules;
-  for (const auto& r : config.rules()) rules.push_back(&r);
-  std::stable_sort(rules.begin(), rules.end(), [](const auto* a, const auto* b) {
-    if (a->spec().priority() != b->spec().priority()) {
-      return a->spec().priority() > b->spec().priority();
-    }
-    return a->metadata().name() < b->metadata().name();
-  });
-  for (const onvm::v1::Rule* r : rules) {
-    RuleRoute route;
-    route.match = *CompileMatch(r->spec().match(), "spec.match");
-    route.in_port = route.match.in_port.empty() ? -1 : PortIndex(ports, route.match.in_port);
-    const auto& action = r->spec().action();
-    if (action.has_chain()) {
-      route.action = RuleAction::kChain;
-      route.target = static_cast<uint16_t>(chain_ids[action.chain()]);
-    } else if (action.has_out()) {
-      route.action = RuleAction::kOut;
-      route.target = static_cast<uint16_t>(PortIndex(ports, action.out()));
-    }
-    snap->rules.push_back(std::move(route));
-  }
+  snap->rules = std::move(rules);
   return snap;
 }
 

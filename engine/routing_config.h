@@ -30,11 +30,25 @@ struct RunningInstance {
 absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
                             const std::vector<PortEntry>& ports);
 
-// Compiles a validated config. Instances whose service is not configured get
-// no traffic.
+// Compiles the rules of a validated config: sorted by priority (then name)
+// and built into the classifier. Fails (RESOURCE_EXHAUSTED) only when DPDK
+// memory runs out. Needs an initialised EAL.
+absl::StatusOr<std::shared_ptr<const RuleTable>> BuildRuleTable(
+    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports);
+
+// True when `a` and `b` have the same rules and chain ids, so that a rule
+// table built from one serves the other.
+bool SameRules(const onvm::engine::v1::SetConfig& a, const onvm::engine::v1::SetConfig& b);
+
+// Compiles a validated config with `rules` = BuildRuleTable(config, ports).
+// Instances whose service is not configured get no traffic. Replica tables
+// are taken from `previous` (may be null) where a service's replica set is
+// unchanged.
 std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& config,
                                         const std::vector<PortEntry>& ports,
-                                        const std::vector<RunningInstance>& instances);
+                                        const std::vector<RunningInstance>& instances,
+                                        std::shared_ptr<const RuleTable> rules,
+                                        const Snapshot* previous);
 
 }  // namespace onvm::engine
 

@@ -7,9 +7,12 @@
 #include <rte_ring.h>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
+#include "classifier.h"
+#include "maglev.h"
 #include "onvm/match.h"
 #include "onvm/stats_layout.h"
 
@@ -47,14 +50,29 @@ struct RuleRoute {
   uint16_t target = 0;  // chain id or port index
 };
 
+struct ServiceRoute {
+  // The service's replicas: indices into Snapshot::instances, in ascending
+  // instance id order; empty when it has none.
+  std::vector<uint16_t> instances;
+  // Flow hash -> position in `instances`; null when there is no replica.
+  // Shared with earlier snapshots that had the same replica set.
+  std::shared_ptr<const MaglevTable> table;
+};
+
+// The rules of one config, compiled. Shared by every snapshot built from
+// that config, so that an NF coming or going does not recompile them.
+struct RuleTable {
+  std::vector<RuleRoute> rules;  // highest priority first
+  Classifier classifier;         // over `rules`: positions in it
+};
+
 struct Snapshot {
   uint64_t generation = 0;
-  std::vector<PortRoute> ports;          // by port index (= stats slot)
-  std::vector<InstanceRoute> instances;  // running instances only
-  // service id -> indices into `instances`; empty when the service has none.
-  std::vector<std::vector<uint16_t>> service_instances;
-  std::vector<ChainRoute> chains;  // by chain id
-  std::vector<RuleRoute> rules;    // highest priority first
+  std::vector<PortRoute> ports;            // by port index (= stats slot)
+  std::vector<InstanceRoute> instances;    // running instances only
+  std::vector<ServiceRoute> services;      // by service id
+  std::vector<ChainRoute> chains;          // by chain id
+  std::shared_ptr<const RuleTable> rules;  // never null
   // DPDK port id -> port index, kNoPort when the id is not ours.
   std::vector<uint16_t> port_index_by_id;
 };

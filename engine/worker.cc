@@ -2,7 +2,6 @@
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
-#include <rte_hash_crc.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
@@ -10,6 +9,8 @@
 
 #include <array>
 
+#include "classifier.h"
+#include "maglev.h"
 #include "onvm/packet_key.h"
 #include "onvm/pkt_meta.h"
 
@@ -18,6 +19,9 @@ namespace {
 
 constexpr uint16_t kBurst = 32;
 constexpr uint16_t kBatch = 2 * kBurst;
+static_assert(kBurst <= Classifier::kMaxBurst);
+// Packets ahead of the one being parsed whose headers are prefetched.
+constexpr uint16_t kPrefetchOffset = 4;
 // TO_SERVICE jumps a packet may take before it is considered to be looping.
 constexpr uint8_t kMaxHops = 32;
 // Consecutive empty loop iterations before an idle sleep (when enabled).
@@ -39,7 +43,8 @@ class Worker {
  private:
   uint32_t PollPort(const Snapshot& s, uint16_t port_index);
   uint32_t DrainInstance(const Snapshot& s, uint16_t inst_index);
-  void Classify(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
+  void Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const PacketKey& key,
+                uint32_t rule);
   void ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service);
   void ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain);
   void ToPort(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
@@ -54,15 +59,13 @@ class Worker {
   }
 
   WorkerContext ctx_;
+  // Classifier scratch for one rx burst.
+  std::array<PacketKey, kBurst> keys_;
+  std::array<AclKey, kBurst> acl_keys_;
+  std::array<uint32_t, kBurst> rule_;
   std::array<Batch, ONVM_STATS_MAX_INSTANCES> to_nf_;
   std::array<Batch, ONVM_STATS_MAX_PORTS> to_port_;
 };
-
-uint32_t FlowHash(const PacketKey& key) {
-  uint32_t h = rte_hash_crc(key.src_addr, key.ip_version == 6 ? 16 : 4, key.ip_proto);
-  h = rte_hash_crc(key.dst_addr, key.ip_version == 6 ? 16 : 4, h);
-  return rte_hash_crc_4byte((uint32_t{key.src_port} << 16) | key.dst_port, h);
-}
 
 void Worker::Run() {
   rte_rcu_qsbr_thread_register(ctx_.qsbr, ctx_.qsbr_thread_id);
@@ -97,66 +100,67 @@ uint32_t Worker::PollPort(const Snapshot& s, uint16_t port_index) {
   const uint16_t n = rte_eth_rx_burst(port.port_id, 0, pkts, kBurst);
   if (n == 0) return 0;
   uint64_t bytes = 0;
-  for (uint16_t i = 0; i < n; ++i) {
+  for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) {
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
   }
+  // Parse the whole burst, then classify it with one lookup per address
+  // family, then act on each packet.
   for (uint16_t i = 0; i < n; ++i) {
-    if (i + 1 < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + 1], void*));
+    if (i + kPrefetchOffset < n) rte_prefetch0(rte_pktmbuf_mtod(pkts[i + kPrefetchOffset], void*));
     bytes += pkts[i]->pkt_len;
-    Classify(s, port_index, pkts[i]);
+    // Only the first segment is parsed; headers beyond it count as truncated.
+    ParsePacket(rte_pktmbuf_mtod(pkts[i], const uint8_t*), rte_pktmbuf_data_len(pkts[i]),
+                &keys_[i]);
+    MakeAclKey(keys_[i], port_index, &acl_keys_[i]);
   }
+  s.rules->classifier.Classify(port_index, acl_keys_.data(), n, rule_.data());
+  for (uint16_t i = 0; i < n; ++i) Dispatch(s, port_index, pkts[i], keys_[i], rule_[i]);
   onvm_stats_add(&port.stats->rx_packets, n);
   onvm_stats_add(&port.stats->rx_bytes, bytes);
   return n;
 }
 
-void Worker::Classify(const Snapshot& s, uint16_t port_index, rte_mbuf* m) {
-  PacketKey key;
-  // Only the first segment is parsed; headers beyond it count as truncated.
-  ParsePacket(rte_pktmbuf_mtod(m, const uint8_t*), rte_pktmbuf_data_len(m), &key);
-  const RuleRoute* hit = nullptr;
-  for (const RuleRoute& r : s.rules) {
-    if ((r.in_port < 0 || r.in_port == port_index) && MatchesHeaders(r.match, key)) {
-      hit = &r;
-      break;
-    }
-  }
-  if (hit == nullptr) {
+void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const PacketKey& key,
+                      uint32_t rule) {
+  if (rule == Classifier::kNoMatch) {
     onvm_stats_add(&s.ports[port_index].stats->no_match_dropped, 1);
     rte_pktmbuf_free(m);
     return;
   }
-  switch (hit->action) {
+  const RuleRoute& hit = s.rules->rules[rule];
+  switch (hit.action) {
     case RuleAction::kDrop:
       Drop(m, ONVM_DROP_RULE);
       return;
     case RuleAction::kOut:
-      ToPort(s, hit->target, m);
+      ToPort(s, hit.target, m);
       return;
     case RuleAction::kChain:
       break;
   }
+  // The replica choice hashes the flow: the PMD's RSS hash when it gives
+  // one, the software 5-tuple hash otherwise.
   if (!(m->ol_flags & RTE_MBUF_F_RX_RSS_HASH)) {
     m->hash.rss = FlowHash(key);
     m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
   }
   onvm_pkt_meta* meta = Meta(m);
-  meta->chain = hit->target;
+  meta->chain = hit.target;
   meta->hop = 0;
   meta->hops = 0;
   meta->in_port = static_cast<uint8_t>(port_index);
   meta->action = ONVM_ACTION_NEXT;
   meta->arg = 0;
-  ToService(s, m, meta, s.chains[hit->target].services[0]);
+  ToService(s, m, meta, s.chains[hit.target].services[0]);
 }
 
 void Worker::ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service) {
-  if (service >= s.service_instances.size() || s.service_instances[service].empty()) {
+  if (service >= s.services.size() || s.services[service].table == nullptr) {
     Drop(m, ONVM_DROP_NO_INSTANCE);
     return;
   }
-  const std::vector<uint16_t>& replicas = s.service_instances[service];
-  const uint16_t inst = replicas[m->hash.rss % replicas.size()];
+  const ServiceRoute& route = s.services[service];
+  const uint16_t inst = route.instances[route.table->Lookup(m->hash.rss)];
   meta->action = ONVM_ACTION_NEXT;
   Batch& b = to_nf_[inst];
   if (b.n == kBatch) {
