@@ -31,9 +31,11 @@ struct PacketKey {
   bool has_l4_ports = false;
   uint16_t src_port = 0;
   uint16_t dst_port = 0;
-  // IPv4 addresses sit in the first 4 bytes, network order.
-  uint8_t src_addr[16] = {};
-  uint8_t dst_addr[16] = {};
+  // IPv4 addresses sit in the first 4 bytes, network order. 8-byte aligned:
+  // hashes read them a word at a time (rte_hash_crc loads uint64_t), and an
+  // unaligned load is undefined behaviour (UBSan reports it).
+  alignas(8) uint8_t src_addr[16] = {};
+  alignas(8) uint8_t dst_addr[16] = {};
   uint16_t l3_offset = 0;
   uint16_t l4_offset = 0;  // valid when ip_version != 0 and not truncated
   // Set when a header the packet announces is cut short or inconsistent
