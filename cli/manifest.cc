@@ -12,6 +12,8 @@
 #include "cli/yaml_to_json.h"
 #include "google/protobuf/util/json_util.h"
 #include "onvm/names.h"
+#include "yaml-cpp/eventhandler.h"
+#include "yaml-cpp/parser.h"
 #include "yaml-cpp/yaml.h"
 
 namespace onvm::cli {
@@ -170,6 +172,41 @@ absl::StatusOr<std::string> ReadFile(const fs::path& path) {
   return content.str();
 }
 
+// Records where each document starts and ignores everything else.
+class DocumentStarts : public YAML::EventHandler {
+ public:
+  void OnDocumentStart(const YAML::Mark& mark) override { last_start = mark; }
+  void OnDocumentEnd() override {}
+  void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+  void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                const std::string&) override {}
+  void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                       YAML::EmitterStyle::value) override {}
+  void OnSequenceEnd() override {}
+  void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  YAML::EmitterStyle::value) override {}
+  void OnMapEnd() override {}
+
+  YAML::Mark last_start = YAML::Mark::null_mark();
+};
+
+// yaml-cpp 0.7's LoadAll never returns on some malformed input (e.g.
+// "{a: 1},"): its parser keeps yielding documents that start at the same
+// place. Walk the documents once first and refuse input that stops moving.
+void CheckDocumentsAdvance(const std::string& content) {
+  std::istringstream in(content);
+  YAML::Parser parser(in);
+  DocumentStarts starts;
+  int previous = -1;
+  while (parser.HandleNextDocument(starts)) {
+    if (starts.last_start.pos == previous) {
+      throw YAML::ParserException(starts.last_start, "malformed YAML: unexpected content");
+    }
+    previous = starts.last_start.pos;
+  }
+}
+
 bool IsManifestFile(const fs::path& path) {
   const std::string extension = path.extension().string();
   return extension == ".yaml" || extension == ".yml" || extension == ".json";
@@ -181,7 +218,9 @@ absl::StatusOr<std::vector<v1::Resource>> ParseManifests(absl::string_view conte
                                                          absl::string_view source) {
   std::vector<YAML::Node> documents;
   try {
-    documents = YAML::LoadAll(std::string(content));
+    const std::string text(content);
+    CheckDocumentsAdvance(text);
+    documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
     if (e.mark.is_null()) {
       return absl::InvalidArgumentError(absl::StrCat(source, ": ", e.msg));

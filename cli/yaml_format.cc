@@ -146,6 +146,13 @@ bool YamlNeedsQuotes(absl::string_view text) {
       "true", "false", "yes", "no", "on", "off", "y", "n", "null", "~", ".inf", ".nan"};
   const std::string lower = absl::AsciiStrToLower(text);
   if (text.empty()) return true;
+  // Control characters (a plain scalar loses a trailing \r) and leading or
+  // trailing spaces only survive a round trip inside quotes.
+  if (text.front() == ' ' || text.back() == ' ') return true;
+  for (char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return true;
+  }
   for (absl::string_view word : kWords) {
     if (lower == word || lower == absl::StrCat("+", word) || lower == absl::StrCat("-", word)) {
       return true;
