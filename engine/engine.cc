@@ -43,6 +43,14 @@ Response Error(const absl::Status& s) {
 
 void Log(const std::string& line) { std::fprintf(stderr, "onvm-engine: %s\n", line.c_str()); }
 
+uint32_t FirstCpu(unsigned lcore) {
+  const rte_cpuset_t set = rte_lcore_cpuset(lcore);
+  for (uint32_t cpu = 0; cpu < CPU_SETSIZE; ++cpu) {
+    if (CPU_ISSET(cpu, &set)) return cpu;
+  }
+  return 0;
+}
+
 }  // namespace
 
 void Engine::QsbrDeleter::operator()(rte_rcu_qsbr* v) const { rte_free(v); }
@@ -56,7 +64,7 @@ absl::StatusOr<std::unique_ptr<Engine>> Engine::Start(const EngineOptions& optio
 absl::Status Engine::Init() {
   const EnginePaths paths = PathsForEngine(options_.name);
   boot_id_ = NewBootId();
-  auto stats = StatsSegment::Create(paths.stats_shm, options_.name, boot_id_);
+  auto stats = StatsSegment::Create(paths.stats_shm, options_.name, boot_id_, rte_get_tsc_hz());
   if (!stats.ok()) return stats.status();
   stats_ = *std::move(stats);
 
@@ -83,6 +91,8 @@ absl::Status Engine::Init() {
     return absl::InternalError("cannot set up RCU (rte_rcu_qsbr)");
   }
 
+  stats_->ClaimMempool(0, kPoolName, pool_->socket_id, pool_->size, pool_->cache_size);
+
   auto ports = StartPorts(options_.ports, pool_.get());
   if (!ports.ok()) return ports.status();
   ports_ = *std::move(ports);
@@ -91,7 +101,7 @@ absl::Status Engine::Init() {
     port_entries_.push_back({ports_[i].name, ports_[i].port_id, &stats_->get()->ports[i]});
   }
 
-  nfs_ = std::make_unique<NfTable>(stats_.get(), options_.ring_size);
+  nfs_ = std::make_unique<NfTable>(stats_.get(), pool_.get(), options_.ring_size, meta_offset_);
   auto rules = BuildRuleTable(config_, port_entries_);
   if (!rules.ok()) return rules.status();
   rules_ = *std::move(rules);
@@ -102,9 +112,22 @@ absl::Status Engine::Init() {
     return absl::InvalidArgumentError(
         "--lcores: need at least two lcores (control and one worker)");
   }
-  worker_ctx_ = WorkerContext{&current_,    qsbr_.get(),       0,
-                              meta_offset_, &stats_->header(), options_.idle_sleep_us,
-                              &worker_stop_};
+  stats_->ClaimLcore(0, rte_get_main_lcore(), ONVM_LCORE_CONTROL,
+                     static_cast<int32_t>(rte_lcore_to_socket_id(rte_get_main_lcore())),
+                     FirstCpu(rte_get_main_lcore()));
+  stats_->ClaimLcore(1, worker_lcore_, ONVM_LCORE_WORKER,
+                     static_cast<int32_t>(rte_lcore_to_socket_id(worker_lcore_)),
+                     FirstCpu(worker_lcore_));
+  worker_ctx_ = WorkerContext{};
+  worker_ctx_.snapshot = &current_;
+  worker_ctx_.qsbr = qsbr_.get();
+  worker_ctx_.qsbr_thread_id = 0;
+  worker_ctx_.meta_offset = meta_offset_;
+  worker_ctx_.engine_stats = &stats_->header();
+  worker_ctx_.idle_sleep_us = options_.idle_sleep_us;
+  worker_ctx_.stop = &worker_stop_;
+  worker_ctx_.lcore_stats = &stats_->get()->lcores[1];
+  SetLatencyBounds(rte_get_tsc_hz(), &worker_ctx_);
   if (rte_eal_remote_launch(WorkerMain, &worker_ctx_, worker_lcore_) != 0) {
     return absl::InternalError("cannot launch the worker lcore");
   }
@@ -140,6 +163,15 @@ void Engine::Run(const std::atomic<bool>& stop) {
     control_->PollOnce(100);
     stats_->Heartbeat();
     RefreshPortCounters();
+    RefreshGauges();
+  }
+}
+
+void Engine::RefreshGauges() {
+  stats_->SetMempoolInUse(0, rte_mempool_in_use_count(pool_.get()));
+  for (const NfSlot& s : nfs_->slots()) {
+    if (s.state == NfState::kFree) continue;
+    stats_->SetRingCounts(s.instance_id - 1, rte_ring_count(s.rx), rte_ring_count(s.tx));
   }
 }
 
@@ -154,8 +186,8 @@ void Engine::RefreshPortCounters() {
 }
 
 void Engine::Publish() {
-  std::unique_ptr<Snapshot> next =
-      BuildSnapshot(config_, port_entries_, nfs_->Running(), rules_, published_.get());
+  std::unique_ptr<Snapshot> next = BuildSnapshot(config_, port_entries_, nfs_->Running(), rules_,
+                                                 published_.get(), &chain_stats_);
   current_.store(next.get(), std::memory_order_release);
   if (worker_running_) {
     // Wait until the worker has passed a quiescent point: from then on it
@@ -230,6 +262,7 @@ Response Engine::NfReady(int conn_id) {
     return Error(absl::FailedPreconditionError("nf_ready before a successful register_nf"));
   }
   nfs_->MarkRunning(slot);
+  stats_->SetInstanceLcore(slot->instance_id - 1, RTE_MAX_LCORE - slot->instance_id);
   Publish();
   Log(absl::StrCat(slot->service, "-", slot->instance_id, " running"));
   return Response();
@@ -237,22 +270,53 @@ Response Engine::NfReady(int conn_id) {
 
 Response Engine::SetConfig(const onvm::engine::v1::SetConfig& req) {
   if (absl::Status s = ValidateConfig(req, port_entries_); !s.ok()) return Error(s);
-  // Compile the rules before anything changes: a failure leaves the running
-  // config in place. Unchanged rules keep their compiled table.
+  // Stats slots for the new names, then the rules, before anything changes:
+  // a failure leaves the running config in place. Unchanged rules keep their
+  // compiled table (and so their slots).
+  std::vector<std::string> chain_names;
+  for (const auto& c : req.chains()) chain_names.push_back(c.metadata().name());
+  std::vector<std::string> rule_names;
+  for (const auto& r : req.rules()) rule_names.push_back(r.metadata().name());
+  auto chain_plan = chain_slots_.Prepare(chain_names);
+  if (!chain_plan.ok()) return Error(chain_plan.status());
+  auto rule_plan = rule_slots_.Prepare(rule_names);
+  if (!rule_plan.ok()) return Error(rule_plan.status());
+
+  onvm_stats_segment* seg = stats_->get();
   std::shared_ptr<const RuleTable> rules = rules_;
   std::string compiled = "unchanged";
   if (!SameRules(config_, req)) {
+    RuleStats rule_stats;
+    for (const auto& [name, slot] : rule_plan->slots) rule_stats[name] = &seg->rules[slot];
     const auto start = std::chrono::steady_clock::now();
-    auto built = BuildRuleTable(req, port_entries_);
+    auto built = BuildRuleTable(req, port_entries_, &rule_stats);
     if (!built.ok()) return Error(built.status());
     rules = *std::move(built);
     const auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - start);
     compiled = absl::StrCat("compiled in ", ms.count(), " ms");
   }
+
+  // New names take slots the running snapshot does not write.
+  uint32_t chain_id = 0;
+  for (const auto& [slot, name] : chain_plan->claimed) {
+    for (const auto& c : req.chains()) {
+      if (c.metadata().name() == name) chain_id = c.status().id();
+    }
+    stats_->ClaimChain(slot, chain_id, name);
+  }
+  for (const auto& [slot, name] : rule_plan->claimed) stats_->ClaimRule(slot, name);
+  chain_stats_.clear();
+  for (const auto& [name, slot] : chain_plan->slots) chain_stats_[name] = &seg->chains[slot];
+
   config_ = req;
   rules_ = std::move(rules);
   Publish();
+  // The previous snapshot is retired: the slots only it used are free.
+  for (uint32_t slot : chain_plan->released) stats_->ReleaseChain(slot);
+  for (uint32_t slot : rule_plan->released) stats_->ReleaseRule(slot);
+  chain_slots_.Commit(*chain_plan);
+  rule_slots_.Commit(*rule_plan);
   __atomic_store_n(&stats_->header().config_generation, req.generation(), __ATOMIC_RELAXED);
   Log(absl::StrCat("config generation ", req.generation(), " applied: ", req.services_size(),
                    " service(s), ", req.chains_size(), " chain(s), ", req.rules_size(),
@@ -291,9 +355,10 @@ void Engine::OnConnectionClosed(int conn_id) {
   const std::string name = absl::StrCat(slot->service, "-", slot->instance_id);
   slot->state = NfState::kStarting;  // out of Running(): the next snapshot skips it
   if (was_running) Publish();
-  const uint64_t freed = nfs_->Release(slot);
-  onvm_stats_add(&stats_->header().drops[ONVM_DROP_NF_GONE], freed);
-  Log(absl::StrCat(name, " gone; ", freed, " packet(s) left on its rings freed"));
+  const NfTable::Released freed = nfs_->Release(slot);
+  onvm_stats_add(&stats_->header().drops[ONVM_DROP_NF_GONE], freed.on_rings + freed.held);
+  Log(absl::StrCat(name, " gone; freed ", freed.on_rings, " packet(s) left on its rings and ",
+                   freed.held, " it held"));
 }
 
 }  // namespace onvm::engine

@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "control_server.h"
 #include "engine_options.h"
+#include "named_slots.h"
 #include "nf_table.h"
 #include "ports.h"
 #include "snapshot.h"
@@ -54,6 +55,8 @@ class Engine {
   // and frees the previous one once the worker has moved past it.
   void Publish();
   void RefreshPortCounters();
+  // Mempool in-use count and NF ring depths, from the control thread.
+  void RefreshGauges();
 
   EngineOptions options_;
   std::string boot_id_;
@@ -66,6 +69,9 @@ class Engine {
   std::unique_ptr<NfTable> nfs_;
   onvm::engine::v1::SetConfig config_;
   std::shared_ptr<const RuleTable> rules_;  // config_'s rules, compiled
+  NamedSlots chain_slots_{"chains", ONVM_STATS_MAX_CHAINS};
+  NamedSlots rule_slots_{"rules", ONVM_STATS_MAX_RULES};
+  ChainStats chain_stats_;  // config_'s chains' stats slots
   std::unique_ptr<Snapshot> published_;
   std::atomic<const Snapshot*> current_{nullptr};
   std::atomic<bool> worker_stop_{false};

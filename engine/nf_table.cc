@@ -2,30 +2,55 @@
 
 #include <rte_errno.h>
 #include <rte_mbuf.h>
+#include <rte_mbuf_dyn.h>
 
 #include "absl/strings/str_cat.h"
+#include "onvm/pkt_meta.h"
 
 namespace onvm::engine {
 namespace {
 
-uint64_t DrainRing(rte_ring* ring) {
+onvm_pkt_meta* Meta(rte_mbuf* m, int meta_offset) {
+  return RTE_MBUF_DYNFIELD(m, meta_offset, onvm_pkt_meta*);
+}
+
+// Frees what is on `ring`, clearing the owner mark first: a free mbuf must
+// never carry one (ReclaimHeld would take it for a held packet).
+uint64_t DrainRing(rte_ring* ring, int meta_offset) {
   if (ring == nullptr) return 0;
   uint64_t freed = 0;
-  void* objs[64];
+  rte_mbuf* objs[64];
   unsigned n;
-  while ((n = rte_ring_dequeue_burst(ring, objs, 64, nullptr)) != 0) {
-    rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+  while ((n = rte_ring_dequeue_burst(ring, reinterpret_cast<void**>(objs), 64, nullptr)) != 0) {
+    for (unsigned i = 0; i < n; ++i) Meta(objs[i], meta_offset)->owner = 0;
+    rte_pktmbuf_free_bulk(objs, n);
     freed += n;
   }
   return freed;
+}
+
+struct ReclaimScan {
+  int meta_offset;
+  uint16_t owner;
+  std::vector<rte_mbuf*> held;
+};
+
+// rte_mempool_obj_iter callback: collects the mbufs marked with the dead
+// owner. Runs while the worker moves other mbufs, so the mark is read with
+// an atomic load; no one writes this owner's id any more.
+void CollectHeld(rte_mempool* /*pool*/, void* arg, void* obj, unsigned /*index*/) {
+  auto* scan = static_cast<ReclaimScan*>(arg);
+  auto* m = static_cast<rte_mbuf*>(obj);
+  const uint16_t owner = __atomic_load_n(&Meta(m, scan->meta_offset)->owner, __ATOMIC_RELAXED);
+  if (owner == scan->owner) scan->held.push_back(m);
 }
 
 }  // namespace
 
 NfTable::~NfTable() {
   for (NfSlot& s : slots_) {
-    DrainRing(s.rx);
-    DrainRing(s.tx);
+    DrainRing(s.rx, meta_offset_);
+    DrainRing(s.tx, meta_offset_);
     rte_ring_free(s.rx);
     rte_ring_free(s.tx);
   }
@@ -89,13 +114,29 @@ void NfTable::MarkRunning(NfSlot* slot) {
   stats_->SetInstanceState(slot->instance_id - 1, ONVM_STATS_INSTANCE_RUNNING);
 }
 
-uint64_t NfTable::Release(NfSlot* slot) {
-  const uint64_t freed = DrainRing(slot->rx) + DrainRing(slot->tx);
+NfTable::Released NfTable::Release(NfSlot* slot) {
+  Released out;
+  // Rings first: what is on them carries the owner mark too.
+  out.on_rings = DrainRing(slot->rx, meta_offset_) + DrainRing(slot->tx, meta_offset_);
+  out.held = ReclaimHeld(slot->instance_id);
+  stats_->AddReclaimed(slot->instance_id - 1, out.held);
   stats_->ReleaseInstance(slot->instance_id - 1);
   slot->state = NfState::kFree;
   slot->conn_id = -1;
   slot->pid = 0;
-  return freed;
+  return out;
+}
+
+uint64_t NfTable::ReclaimHeld(uint32_t instance_id) {
+  ReclaimScan scan{meta_offset_, static_cast<uint16_t>(instance_id), {}};
+  rte_mempool_obj_iter(pool_, CollectHeld, &scan);
+  for (rte_mbuf* m : scan.held) {
+    Meta(m, meta_offset_)->owner = 0;
+    // References the NF took died with it.
+    rte_mbuf_refcnt_set(m, 1);
+    rte_pktmbuf_free(m);
+  }
+  return scan.held.size();
 }
 
 std::vector<RunningInstance> NfTable::Running() {

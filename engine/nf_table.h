@@ -2,6 +2,7 @@
 #ifndef ONVM_ENGINE_NF_TABLE_H_
 #define ONVM_ENGINE_NF_TABLE_H_
 
+#include <rte_mempool.h>
 #include <rte_ring.h>
 
 #include <array>
@@ -31,7 +32,10 @@ struct NfSlot {
 
 class NfTable {
  public:
-  NfTable(StatsSegment* stats, uint32_t ring_size) : stats_(stats), ring_size_(ring_size) {}
+  // `meta_offset`: the mbuf dynfield of struct onvm_pkt_meta, whose `owner`
+  // marks what an NF holds.
+  NfTable(StatsSegment* stats, rte_mempool* pool, uint32_t ring_size, int meta_offset)
+      : stats_(stats), pool_(pool), ring_size_(ring_size), meta_offset_(meta_offset) {}
   ~NfTable();
   NfTable(const NfTable&) = delete;
   NfTable& operator=(const NfTable&) = delete;
@@ -41,10 +45,15 @@ class NfTable {
                                    int32_t pid);
   NfSlot* ByConnection(int conn_id);
   void MarkRunning(NfSlot* slot);
-  // Frees everything left on the slot's rings and releases it. The caller
-  // must already have published a snapshot without the instance. Returns
-  // the number of packets freed.
-  uint64_t Release(NfSlot* slot);
+  struct Released {
+    uint64_t on_rings = 0;  // left on its rx and tx rings
+    uint64_t held = 0;      // dequeued by the NF and never handed back
+  };
+  // Frees everything left on the slot's rings, then every mbuf still
+  // marked as held by the instance (what a killed NF had in hand), and
+  // releases the slot. The caller must already have published a snapshot
+  // without the instance, and its process must no longer touch packets.
+  Released Release(NfSlot* slot);
 
   std::vector<RunningInstance> Running();
   const std::array<NfSlot, ONVM_STATS_MAX_INSTANCES>& slots() const { return slots_; }
@@ -54,8 +63,12 @@ class NfTable {
  private:
   absl::Status EnsureRings(uint32_t index);
 
+  uint64_t ReclaimHeld(uint32_t instance_id);
+
   StatsSegment* stats_;
+  rte_mempool* pool_;
   uint32_t ring_size_;
+  int meta_offset_;
   std::array<NfSlot, ONVM_STATS_MAX_INSTANCES> slots_;
 };
 

@@ -46,6 +46,14 @@ absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
     if (!service_names.insert(name).second) return Invalid("service", name, "duplicate name");
     if (!service_ids.insert(id).second) return Invalid("service", name, "duplicate status.id");
   }
+  if (config.chains_size() > ONVM_MAX_CHAINS) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "chains: ", config.chains_size(), " chains, at most ", ONVM_MAX_CHAINS, " are supported"));
+  }
+  if (config.rules_size() > ONVM_MAX_RULES) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "rules: ", config.rules_size(), " rules, at most ", ONVM_MAX_RULES, " are supported"));
+  }
   absl::flat_hash_set<std::string> chain_names;
   absl::flat_hash_set<uint32_t> chain_ids;
   for (const auto& c : config.chains()) {
@@ -122,7 +130,8 @@ absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
 }
 
 absl::StatusOr<std::shared_ptr<const RuleTable>> BuildRuleTable(
-    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports) {
+    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports,
+    const RuleStats* rule_stats) {
   absl::flat_hash_map<std::string, uint32_t> chain_ids;
   for (const auto& c : config.chains()) chain_ids[c.metadata().name()] = c.status().id();
 
@@ -138,6 +147,12 @@ absl::StatusOr<std::shared_ptr<const RuleTable>> BuildRuleTable(
   table->rules.reserve(sorted.size());
   for (const onvm::v1::Rule* r : sorted) {
     RuleRoute route;
+    route.stats = &table->unexported_rule;
+    if (rule_stats != nullptr) {
+      if (auto it = rule_stats->find(r->metadata().name()); it != rule_stats->end()) {
+        route.stats = it->second;
+      }
+    }
     route.match = *CompileMatch(r->spec().match(), "spec.match");
     route.in_port = route.match.in_port.empty() ? -1 : PortIndex(ports, route.match.in_port);
     const auto& action = r->spec().action();
@@ -181,7 +196,7 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
                                         const std::vector<PortEntry>& ports,
                                         const std::vector<RunningInstance>& instances,
                                         std::shared_ptr<const RuleTable> rules,
-                                        const Snapshot* previous) {
+                                        const Snapshot* previous, const ChainStats* chain_stats) {
   auto snap = std::make_unique<Snapshot>();
   snap->generation = config.generation();
   snap->port_index_by_id.assign(RTE_MAX_ETHPORTS, kNoPort);
@@ -231,6 +246,12 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
   for (const auto& c : config.chains()) {
     ChainRoute& route = snap->chains[c.status().id()];
     route.defined = true;
+    route.stats = &snap->unexported_chain;
+    if (chain_stats != nullptr) {
+      if (auto it = chain_stats->find(c.metadata().name()); it != chain_stats->end()) {
+        route.stats = it->second;
+      }
+    }
     for (const std::string& s : c.spec().services()) {
       route.services.push_back(static_cast<uint16_t>(service_ids[s]));
     }

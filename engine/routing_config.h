@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/status/statusor.h"
 #include "onvm/engine/v1/control.pb.h"
 #include "snapshot.h"
@@ -19,6 +20,11 @@ struct PortEntry {
   onvm_stats_port* stats;
 };
 
+// Stats slots by resource name; a name missing from the map (or a null map)
+// gets an unexported counter.
+using RuleStats = absl::flat_hash_map<std::string, onvm_stats_rule*>;
+using ChainStats = absl::flat_hash_map<std::string, onvm_stats_chain*>;
+
 struct RunningInstance {
   std::string service;
   InstanceRoute route;
@@ -26,7 +32,8 @@ struct RunningInstance {
 
 // Returns an error naming the offending resource and field if `config`
 // refers to unknown services, chains or ports, repeats a name or id, or has
-// an invalid match. Nothing is changed either way.
+// an invalid match, or holds more than ONVM_MAX_CHAINS chains or
+// ONVM_MAX_RULES rules. Nothing is changed either way.
 absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
                             const std::vector<PortEntry>& ports);
 
@@ -34,7 +41,8 @@ absl::Status ValidateConfig(const onvm::engine::v1::SetConfig& config,
 // and built into the classifier. Fails (RESOURCE_EXHAUSTED) only when DPDK
 // memory runs out. Needs an initialised EAL.
 absl::StatusOr<std::shared_ptr<const RuleTable>> BuildRuleTable(
-    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports);
+    const onvm::engine::v1::SetConfig& config, const std::vector<PortEntry>& ports,
+    const RuleStats* rule_stats = nullptr);
 
 // True when `a` and `b` have the same rules and chain ids, so that a rule
 // table built from one serves the other.
@@ -48,7 +56,8 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
                                         const std::vector<PortEntry>& ports,
                                         const std::vector<RunningInstance>& instances,
                                         std::shared_ptr<const RuleTable> rules,
-                                        const Snapshot* previous);
+                                        const Snapshot* previous,
+                                        const ChainStats* chain_stats = nullptr);
 
 }  // namespace onvm::engine
 

@@ -38,7 +38,8 @@ struct ChainRoute {
   bool defined = false;
   std::vector<uint16_t> services;  // service ids, in order
   EndKind end = EndKind::kDrop;
-  uint16_t end_port = kNoPort;  // port index
+  uint16_t end_port = kNoPort;        // port index
+  onvm_stats_chain* stats = nullptr;  // never null in a published snapshot
 };
 
 enum class RuleAction : uint8_t { kChain, kOut, kDrop };
@@ -47,7 +48,8 @@ struct RuleRoute {
   CompiledMatch match;
   int32_t in_port = -1;  // port index, -1 any
   RuleAction action = RuleAction::kDrop;
-  uint16_t target = 0;  // chain id or port index
+  uint16_t target = 0;               // chain id or port index
+  onvm_stats_rule* stats = nullptr;  // never null in a built table
 };
 
 struct ServiceRoute {
@@ -64,6 +66,9 @@ struct ServiceRoute {
 struct RuleTable {
   std::vector<RuleRoute> rules;  // highest priority first
   Classifier classifier;         // over `rules`: positions in it
+  // Counters of rules that have no stats slot (tables built without one,
+  // as in unit tests); written by the worker, read by nobody.
+  mutable onvm_stats_rule unexported_rule{};
 };
 
 struct Snapshot {
@@ -75,6 +80,8 @@ struct Snapshot {
   std::shared_ptr<const RuleTable> rules;  // never null
   // DPDK port id -> port index, kNoPort when the id is not ours.
   std::vector<uint16_t> port_index_by_id;
+  // As RuleTable::unexported_rule, for chains.
+  mutable onvm_stats_chain unexported_chain{};
 };
 
 }  // namespace onvm::engine

@@ -38,7 +38,8 @@ uint64_t RealtimeNs() {
 
 absl::StatusOr<std::unique_ptr<StatsSegment>> StatsSegment::Create(const std::string& shm_name,
                                                                    const std::string& engine_name,
-                                                                   const std::string& boot_id) {
+                                                                   const std::string& boot_id,
+                                                                   uint64_t tsc_hz) {
   shm_unlink(shm_name.c_str());
   int fd = shm_open(shm_name.c_str(), O_CREAT | O_EXCL | O_RDWR | O_CLOEXEC, 0644);
   if (fd < 0) {
@@ -70,6 +71,11 @@ absl::StatusOr<std::unique_ptr<StatsSegment>> StatsSegment::Create(const std::st
   h.heartbeat_ns = h.start_time_ns;
   h.max_ports = ONVM_STATS_MAX_PORTS;
   h.max_instances = ONVM_STATS_MAX_INSTANCES;
+  h.max_chains = ONVM_STATS_MAX_CHAINS;
+  h.max_rules = ONVM_STATS_MAX_RULES;
+  h.max_lcores = ONVM_STATS_MAX_LCORES;
+  h.max_mempools = ONVM_STATS_MAX_MEMPOOLS;
+  h.tsc_hz = tsc_hz;
   // Magic last: a reader that sees it sees a complete header.
   __atomic_store_n(&h.magic, ONVM_STATS_MAGIC, __ATOMIC_RELEASE);
   return std::unique_ptr<StatsSegment>(new StatsSegment(shm_name, seg));
@@ -100,6 +106,8 @@ void StatsSegment::ClaimInstance(uint32_t slot, uint32_t instance_id, int32_t pi
   s.service_id = service_id;
   CopyName(s.service, service);
   s.rx_packets = s.tx_packets = s.dropped_ring_full = s.dropped_by_handler = 0;
+  s.rx_ring_count = s.tx_ring_count = s.reclaimed = 0;
+  s.lcore_id = 0;
   s.state = ONVM_STATS_INSTANCE_STARTING;
   EndWrite(&s.generation);
 }
@@ -114,6 +122,89 @@ void StatsSegment::ReleaseInstance(uint32_t slot) {
   BeginWrite(&s.generation);
   s.state = ONVM_STATS_INSTANCE_FREE;
   EndWrite(&s.generation);
+}
+
+onvm_stats_chain* StatsSegment::ClaimChain(uint32_t slot, uint32_t chain_id,
+                                           const std::string& name) {
+  onvm_stats_chain& c = seg_->chains[slot];
+  BeginWrite(&c.generation);
+  c.chain_id = chain_id;
+  CopyName(c.name, name);
+  c.packets = c.bytes = c.completed = c.latency_sum_ns = 0;
+  for (uint64_t& b : c.latency_buckets) b = 0;
+  c.in_use = 1;
+  EndWrite(&c.generation);
+  return &c;
+}
+
+void StatsSegment::ReleaseChain(uint32_t slot) {
+  onvm_stats_chain& c = seg_->chains[slot];
+  BeginWrite(&c.generation);
+  c.in_use = 0;
+  EndWrite(&c.generation);
+}
+
+onvm_stats_rule* StatsSegment::ClaimRule(uint32_t slot, const std::string& name) {
+  onvm_stats_rule& r = seg_->rules[slot];
+  BeginWrite(&r.generation);
+  CopyName(r.name, name);
+  r.packets = r.bytes = 0;
+  r.in_use = 1;
+  EndWrite(&r.generation);
+  onvm_stats_header& h = seg_->header;
+  if (slot + 1 > h.rule_slots_used)
+    __atomic_store_n(&h.rule_slots_used, slot + 1, __ATOMIC_RELEASE);
+  return &r;
+}
+
+void StatsSegment::ReleaseRule(uint32_t slot) {
+  onvm_stats_rule& r = seg_->rules[slot];
+  BeginWrite(&r.generation);
+  r.in_use = 0;
+  EndWrite(&r.generation);
+}
+
+void StatsSegment::ClaimLcore(uint32_t slot, uint32_t lcore_id, onvm_stats_lcore_role role,
+                              int32_t socket, uint32_t cpu) {
+  onvm_stats_lcore& l = seg_->lcores[slot];
+  BeginWrite(&l.generation);
+  l.lcore_id = lcore_id;
+  l.role = role;
+  l.socket = socket;
+  l.cpu = cpu;
+  l.busy_cycles = l.total_cycles = 0;
+  l.in_use = 1;
+  EndWrite(&l.generation);
+}
+
+void StatsSegment::ClaimMempool(uint32_t slot, const std::string& name, int32_t socket,
+                                uint64_t size, uint64_t cache_size) {
+  onvm_stats_mempool& m = seg_->mempools[slot];
+  BeginWrite(&m.generation);
+  CopyName(m.name, name);
+  m.socket = socket;
+  m.size = size;
+  m.cache_size = cache_size;
+  m.mbufs_in_use = 0;
+  m.in_use = 1;
+  EndWrite(&m.generation);
+}
+
+void StatsSegment::SetMempoolInUse(uint32_t slot, uint64_t in_use) {
+  __atomic_store_n(&seg_->mempools[slot].mbufs_in_use, in_use, __ATOMIC_RELAXED);
+}
+
+void StatsSegment::SetRingCounts(uint32_t slot, uint64_t rx, uint64_t tx) {
+  __atomic_store_n(&seg_->instances[slot].rx_ring_count, rx, __ATOMIC_RELAXED);
+  __atomic_store_n(&seg_->instances[slot].tx_ring_count, tx, __ATOMIC_RELAXED);
+}
+
+void StatsSegment::AddReclaimed(uint32_t slot, uint64_t n) {
+  onvm_stats_add(&seg_->instances[slot].reclaimed, n);
+}
+
+void StatsSegment::SetInstanceLcore(uint32_t slot, uint32_t lcore_id) {
+  __atomic_store_n(&seg_->instances[slot].lcore_id, lcore_id, __ATOMIC_RELAXED);
 }
 
 void StatsSegment::Heartbeat() {

@@ -17,7 +17,8 @@ class StatsSegment {
   // that compare inodes or boot ids see a new engine.
   static absl::StatusOr<std::unique_ptr<StatsSegment>> Create(const std::string& shm_name,
                                                               const std::string& engine_name,
-                                                              const std::string& boot_id);
+                                                              const std::string& boot_id,
+                                                              uint64_t tsc_hz);
   ~StatsSegment();
   StatsSegment(const StatsSegment&) = delete;
   StatsSegment& operator=(const StatsSegment&) = delete;
@@ -32,6 +33,21 @@ class StatsSegment {
                      const std::string& service);
   void SetInstanceState(uint32_t slot, onvm_stats_instance_state state);
   void ReleaseInstance(uint32_t slot);
+  // Chain and rule slots: claimed with zeroed counters under a new
+  // generation, released by marking them unused.
+  onvm_stats_chain* ClaimChain(uint32_t slot, uint32_t chain_id, const std::string& name);
+  void ReleaseChain(uint32_t slot);
+  onvm_stats_rule* ClaimRule(uint32_t slot, const std::string& name);
+  void ReleaseRule(uint32_t slot);
+  void ClaimLcore(uint32_t slot, uint32_t lcore_id, onvm_stats_lcore_role role, int32_t socket,
+                  uint32_t cpu);
+  void ClaimMempool(uint32_t slot, const std::string& name, int32_t socket, uint64_t size,
+                    uint64_t cache_size);
+  // Control-thread counters.
+  void SetMempoolInUse(uint32_t slot, uint64_t in_use);
+  void SetRingCounts(uint32_t slot, uint64_t rx, uint64_t tx);
+  void AddReclaimed(uint32_t slot, uint64_t n);
+  void SetInstanceLcore(uint32_t slot, uint32_t lcore_id);
   void Heartbeat();
 
  private:

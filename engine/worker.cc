@@ -27,6 +27,7 @@ constexpr uint8_t kMaxHops = 32;
 // Consecutive empty loop iterations before an idle sleep (when enabled).
 constexpr uint32_t kIdleSpins = 1000;
 constexpr int kTxRetries = 4;
+constexpr uint64_t kCyclesPerPublish = 1 << 20;
 
 struct Batch {
   uint16_t n = 0;
@@ -44,9 +45,15 @@ class Worker {
   uint32_t PollPort(const Snapshot& s, uint16_t port_index);
   uint32_t DrainInstance(const Snapshot& s, uint16_t inst_index);
   void Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const PacketKey& key,
-                uint32_t rule);
+                uint32_t rule, uint64_t now);
   void ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service);
-  void ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain);
+  void ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain, uint64_t now);
+  void RecordLatency(onvm_stats_chain* c, uint64_t cycles) {
+    unsigned b = 0;
+    while (b < ONVM_STATS_LATENCY_BUCKETS - 1 && cycles > ctx_.latency_bounds[b]) ++b;
+    onvm_stats_add(&c->latency_buckets[b], 1);
+    onvm_stats_add(&c->latency_sum_ns, static_cast<uint64_t>(cycles * ctx_.ns_per_cycle));
+  }
   void ToPort(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
   void FlushInstances(const Snapshot& s);
   void FlushPorts(const Snapshot& s);
@@ -71,6 +78,9 @@ void Worker::Run() {
   rte_rcu_qsbr_thread_register(ctx_.qsbr, ctx_.qsbr_thread_id);
   rte_rcu_qsbr_thread_online(ctx_.qsbr, ctx_.qsbr_thread_id);
   uint32_t idle = 0;
+  uint64_t busy = 0;
+  uint64_t total = 0;
+  uint64_t last = rte_rdtsc();
   while (!ctx_.stop->load(std::memory_order_relaxed)) {
     const Snapshot& s = *ctx_.snapshot->load(std::memory_order_acquire);
     uint32_t work = 0;
@@ -80,6 +90,18 @@ void Worker::Run() {
     FlushPorts(s);
     // Nothing from `s` is held past this point.
     rte_rcu_qsbr_quiescent(ctx_.qsbr, ctx_.qsbr_thread_id);
+    // Busy and total cycles, published every kCyclesPerPublish so that the
+    // shared cache line is not written on every iteration.
+    const uint64_t now = rte_rdtsc();
+    const uint64_t spent = now - last;
+    last = now;
+    total += spent;
+    if (work != 0) busy += spent;
+    if (total >= kCyclesPerPublish) {
+      onvm_stats_add(&ctx_.lcore_stats->busy_cycles, busy);
+      onvm_stats_add(&ctx_.lcore_stats->total_cycles, total);
+      busy = total = 0;
+    }
     if (work != 0) {
       idle = 0;
     } else if (ctx_.idle_sleep_us != 0 && ++idle >= kIdleSpins) {
@@ -99,6 +121,7 @@ uint32_t Worker::PollPort(const Snapshot& s, uint16_t port_index) {
   rte_mbuf* pkts[kBurst];
   const uint16_t n = rte_eth_rx_burst(port.port_id, 0, pkts, kBurst);
   if (n == 0) return 0;
+  const uint64_t now = rte_rdtsc();
   uint64_t bytes = 0;
   for (uint16_t i = 0; i < n && i < kPrefetchOffset; ++i) {
     rte_prefetch0(rte_pktmbuf_mtod(pkts[i], void*));
@@ -114,20 +137,22 @@ uint32_t Worker::PollPort(const Snapshot& s, uint16_t port_index) {
     MakeAclKey(keys_[i], port_index, &acl_keys_[i]);
   }
   s.rules->classifier.Classify(port_index, acl_keys_.data(), n, rule_.data());
-  for (uint16_t i = 0; i < n; ++i) Dispatch(s, port_index, pkts[i], keys_[i], rule_[i]);
+  for (uint16_t i = 0; i < n; ++i) Dispatch(s, port_index, pkts[i], keys_[i], rule_[i], now);
   onvm_stats_add(&port.stats->rx_packets, n);
   onvm_stats_add(&port.stats->rx_bytes, bytes);
   return n;
 }
 
 void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const PacketKey& key,
-                      uint32_t rule) {
+                      uint32_t rule, uint64_t now) {
   if (rule == Classifier::kNoMatch) {
     onvm_stats_add(&s.ports[port_index].stats->no_match_dropped, 1);
     rte_pktmbuf_free(m);
     return;
   }
   const RuleRoute& hit = s.rules->rules[rule];
+  onvm_stats_add(&hit.stats->packets, 1);
+  onvm_stats_add(&hit.stats->bytes, m->pkt_len);
   switch (hit.action) {
     case RuleAction::kDrop:
       Drop(m, ONVM_DROP_RULE);
@@ -144,6 +169,9 @@ void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const
     m->hash.rss = FlowHash(key);
     m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
   }
+  const ChainRoute& chain = s.chains[hit.target];
+  onvm_stats_add(&chain.stats->packets, 1);
+  onvm_stats_add(&chain.stats->bytes, m->pkt_len);
   onvm_pkt_meta* meta = Meta(m);
   meta->chain = hit.target;
   meta->hop = 0;
@@ -151,7 +179,8 @@ void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const
   meta->in_port = static_cast<uint8_t>(port_index);
   meta->action = ONVM_ACTION_NEXT;
   meta->arg = 0;
-  ToService(s, m, meta, s.chains[hit.target].services[0]);
+  meta->rx_tsc = now;
+  ToService(s, m, meta, chain.services[0]);
 }
 
 void Worker::ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint16_t service) {
@@ -169,7 +198,9 @@ void Worker::ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint
   b.pkts[b.n++] = m;
 }
 
-void Worker::ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain) {
+void Worker::ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain, uint64_t now) {
+  onvm_stats_add(&chain.stats->completed, 1);
+  RecordLatency(chain.stats, now - Meta(m)->rx_tsc);
   if (chain.end == EndKind::kOut) {
     ToPort(s, chain.end_port, m);
   } else {
@@ -189,11 +220,13 @@ uint32_t Worker::DrainInstance(const Snapshot& s, uint16_t inst_index) {
   const unsigned n =
       rte_ring_dequeue_burst(inst.tx, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   if (n == 0) return 0;
+  const uint64_t now = rte_rdtsc();
   onvm_stats_add(&inst.stats->tx_packets, n);
   uint64_t handler_drops = 0;
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
     onvm_pkt_meta* meta = Meta(m);
+    meta->owner = 0;  // back with the engine
     const ChainRoute* chain = meta->chain < s.chains.size() ? &s.chains[meta->chain] : nullptr;
     if (chain == nullptr || !chain->defined) {
       // The chain was removed while the packet was inside an NF.
@@ -207,7 +240,7 @@ uint32_t Worker::DrainInstance(const Snapshot& s, uint16_t inst_index) {
           meta->hop = static_cast<uint8_t>(next);
           ToService(s, m, meta, chain->services[next]);
         } else {
-          ChainEnd(s, m, *chain);
+          ChainEnd(s, m, *chain, now);
         }
         break;
       }
@@ -254,11 +287,16 @@ void Worker::FlushInstances(const Snapshot& s) {
     Batch& b = to_nf_[i];
     if (b.n == 0) continue;
     const InstanceRoute& inst = s.instances[i];
+    // Marked before the NF can see them: if it dies, what it held is found
+    // by this mark (see onvm_pkt_meta.owner).
+    const auto owner = static_cast<uint16_t>(inst.instance_id);
+    for (uint16_t k = 0; k < b.n; ++k) Meta(b.pkts[k])->owner = owner;
     const unsigned sent =
         rte_ring_enqueue_burst(inst.rx, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
     onvm_stats_add(&inst.stats->rx_packets, sent);
     if (sent < b.n) {
       // A full ring is a counted drop, never a stall of the rx path.
+      for (uint16_t k = sent; k < b.n; ++k) Meta(b.pkts[k])->owner = 0;
       onvm_stats_add(&inst.stats->dropped_ring_full, b.n - sent);
       rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
     }
@@ -289,6 +327,16 @@ void Worker::FlushPorts(const Snapshot& s) {
 }
 
 }  // namespace
+
+void SetLatencyBounds(uint64_t tsc_hz, WorkerContext* ctx) {
+  static constexpr uint64_t kBoundsNs[] = ONVM_STATS_LATENCY_BOUNDS_NS;
+  static_assert(std::size(kBoundsNs) == ONVM_STATS_LATENCY_BUCKETS - 1);
+  for (size_t i = 0; i < std::size(kBoundsNs); ++i) {
+    ctx->latency_bounds[i] = static_cast<uint64_t>(static_cast<double>(kBoundsNs[i]) *
+                                                   static_cast<double>(tsc_hz) / 1e9);
+  }
+  ctx->ns_per_cycle = 1e9 / static_cast<double>(tsc_hz);
+}
 
 int WorkerMain(void* arg) {
   // The worker's scratch arrays are large; keep them off the lcore stack.

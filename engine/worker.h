@@ -21,7 +21,14 @@ struct WorkerContext {
   onvm_stats_header* engine_stats;
   uint32_t idle_sleep_us;
   const std::atomic<bool>* stop;
+  onvm_stats_lcore* lcore_stats;
+  // ONVM_STATS_LATENCY_BOUNDS_NS in TSC cycles, and the TSC period.
+  uint64_t latency_bounds[ONVM_STATS_LATENCY_BUCKETS - 1];
+  double ns_per_cycle;
 };
+
+// Fills the latency fields of `ctx` for a TSC of `tsc_hz`.
+void SetLatencyBounds(uint64_t tsc_hz, WorkerContext* ctx);
 
 // rte_eal_remote_launch entry point; `arg` is a WorkerContext*.
 int WorkerMain(void* arg);

@@ -254,6 +254,11 @@ Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
     unsigned sent = rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs), n, nullptr);
     while (unlikely(sent < n)) {
       if (TimeToStop()) {
+        // Freed here, so no longer held by this NF: clear the engine's mark
+        // (see onvm_pkt_meta.owner) before they go back to the pool.
+        for (unsigned i = sent; i < n; ++i) {
+          RTE_MBUF_DYNFIELD(mbufs[i], meta_offset, onvm_pkt_meta*)->owner = 0;
+        }
         rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
         stats->freed_on_stop += n - sent;
         break;

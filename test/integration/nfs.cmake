@@ -6,3 +6,14 @@ foreach(_nf firewall nat payload_scan arp_responder forward_c)
     LIBS onvm_integration_stack onvm_common
     TIMEOUT 180)
 endforeach()
+
+# A forwarding NF that can be made slow or made to hold packets, for the
+# back-pressure and NF-failure tests. Lands in build/bin with the others.
+add_executable(onvm-test-nf ${CMAKE_CURRENT_LIST_DIR}/nfs/test_nf.cc)
+target_link_libraries(onvm-test-nf PRIVATE onvm_sdk onvm_nf_example_flags)
+
+onvm_add_integration_test(nf_failure_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/nf_failure_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 240)
+add_dependencies(nf_failure_test onvm-test-nf)

@@ -4,6 +4,6 @@
 
 /* Bump whenever the control protocol, struct onvm_pkt_meta or the ring
  * contract between engine and NF changes incompatibly. */
-#define ONVM_ABI_VERSION 1u
+#define ONVM_ABI_VERSION 2u
 
 #endif /* ONVM_ABI_H_ */

@@ -22,6 +22,16 @@ struct onvm_pkt_meta {
   uint16_t arg;   /* service id or port id for TO_SERVICE / OUT */
   uint8_t hops;   /* services visited so far (loop guard) */
   uint8_t in_port;
+  /* Instance id of the NF holding the packet, 0 while the engine has it.
+   * Written only by the engine: set when the packet enters an NF's rx ring,
+   * cleared when it comes back (or is freed). When an NF dies, the mbufs
+   * still marked with its id are the ones it held, and the engine returns
+   * them to the pool. An NF must therefore never free a packet itself: it
+   * returns DROP. */
+  uint16_t owner;
+  uint16_t reserved0;
+  uint32_t reserved1;
+  uint64_t rx_tsc; /* TSC when the engine received it (chain latency) */
 };
 
 #endif /* ONVM_PKT_META_H_ */
