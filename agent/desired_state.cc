@@ -30,9 +30,9 @@ absl::Status CopyIn(const google::protobuf::RepeatedPtrField<T>& from, DesiredSt
       return absl::DataLossError(absl::StrCat(what, ": listed twice"));
     }
     const uint32_t id = r.status().id();
-    if (id == 0 || id > kMaxIdsPerKind) {
+    if (id == 0 || id > Kind<T>::kMaxIds) {
       return absl::DataLossError(
-          absl::StrCat(what, ": status.id ", id, " is outside 1..", kMaxIdsPerKind));
+          absl::StrCat(what, ": status.id ", id, " is outside 1..", Kind<T>::kMaxIds));
     }
     if (!ids.insert(id).second) {
       return absl::DataLossError(absl::StrCat(what, ": status.id ", id, " is used twice"));
@@ -45,10 +45,10 @@ absl::Status CopyIn(const google::protobuf::RepeatedPtrField<T>& from, DesiredSt
   return absl::OkStatus();
 }
 
-absl::StatusOr<uint32_t> LoadNextId(absl::string_view field, uint32_t value) {
+absl::StatusOr<uint32_t> LoadNextId(absl::string_view field, uint32_t value, uint32_t max_ids) {
   if (value == 0) return 1u;  // absent: no id handed out yet
-  if (value > kMaxIdsPerKind) {
-    return absl::DataLossError(absl::StrCat(field, ": ", value, " is outside 1..", kMaxIdsPerKind));
+  if (value > max_ids) {
+    return absl::DataLossError(absl::StrCat(field, ": ", value, " is outside 1..", max_ids));
   }
   return value;
 }
@@ -87,13 +87,14 @@ absl::StatusOr<DesiredState> FromProto(const AgentState& proto) {
   }
   DesiredState state;
   state.generation = proto.generation();
-  absl::StatusOr<uint32_t> next = LoadNextId("nextServiceId", proto.next_service_id());
+  absl::StatusOr<uint32_t> next =
+      LoadNextId("nextServiceId", proto.next_service_id(), Kind<onvm::v1::Service>::kMaxIds);
   if (!next.ok()) return next.status();
   state.next_service_id = *next;
-  next = LoadNextId("nextChainId", proto.next_chain_id());
+  next = LoadNextId("nextChainId", proto.next_chain_id(), Kind<onvm::v1::Chain>::kMaxIds);
   if (!next.ok()) return next.status();
   state.next_chain_id = *next;
-  next = LoadNextId("nextRuleId", proto.next_rule_id());
+  next = LoadNextId("nextRuleId", proto.next_rule_id(), Kind<onvm::v1::Rule>::kMaxIds);
   if (!next.ok()) return next.status();
   state.next_rule_id = *next;
   if (absl::Status s = CopyIn(proto.services(), &state); !s.ok()) return s;
@@ -110,15 +111,15 @@ std::string Describe(absl::string_view kind_lower, absl::string_view name) {
 }
 
 absl::StatusOr<uint32_t> AllocateId(absl::string_view kind_lower,
-                                    absl::flat_hash_set<uint32_t>* used, uint32_t* next) {
-  if (used->size() >= kMaxIdsPerKind) {
-    return absl::ResourceExhaustedError(absl::StrCat("all ", kMaxIdsPerKind, " ", kind_lower,
-                                                     " ids are in use; delete a ", kind_lower,
-                                                     " first"));
+                                    absl::flat_hash_set<uint32_t>* used, uint32_t* next,
+                                    uint32_t max_ids) {
+  if (used->size() >= max_ids) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "all ", max_ids, " ", kind_lower, " ids are in use; delete a ", kind_lower, " first"));
   }
-  uint32_t id = (*next == 0 || *next > kMaxIdsPerKind) ? 1 : *next;
-  while (used->contains(id)) id = id % kMaxIdsPerKind + 1;
-  *next = id % kMaxIdsPerKind + 1;
+  uint32_t id = (*next == 0 || *next > max_ids) ? 1 : *next;
+  while (used->contains(id)) id = id % max_ids + 1;
+  *next = id % max_ids + 1;
   used->insert(id);
   return id;
 }

@@ -12,6 +12,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "agent/state.pb.h"
+#include "onvm/stats_layout.h"
 #include "onvm/v1/chain.pb.h"
 #include "onvm/v1/rule.pb.h"
 #include "onvm/v1/service.pb.h"
@@ -20,8 +21,10 @@ namespace onvm::agent {
 
 inline constexpr char kApiVersion[] = "onvm/v1";
 inline constexpr uint32_t kStateFormatVersion = 1;
-// Ids travel in 16-bit packet metadata and index engine tables sized 4096;
-// id 0 means "none".
+// Service and chain ids travel in 16-bit packet metadata and index engine
+// tables sized 4096; id 0 means "none". A kind's ids run 1..Kind<T>::kMaxIds,
+// which also bounds how many of it may exist: the engine keeps stats slots
+// for at most ONVM_MAX_CHAINS chains and ONVM_MAX_RULES rules.
 inline constexpr uint32_t kMaxIdsPerKind = 4095;
 
 struct DesiredState {
@@ -51,6 +54,7 @@ struct Kind<onvm::v1::Service> {
   static auto& Map(DesiredState& s) { return s.services; }
   static const auto& Map(const DesiredState& s) { return s.services; }
   static uint32_t& NextId(DesiredState& s) { return s.next_service_id; }
+  static constexpr uint32_t kMaxIds = kMaxIdsPerKind;
 };
 
 template <>
@@ -60,6 +64,7 @@ struct Kind<onvm::v1::Chain> {
   static auto& Map(DesiredState& s) { return s.chains; }
   static const auto& Map(const DesiredState& s) { return s.chains; }
   static uint32_t& NextId(DesiredState& s) { return s.next_chain_id; }
+  static constexpr uint32_t kMaxIds = ONVM_MAX_CHAINS;
 };
 
 template <>
@@ -69,6 +74,7 @@ struct Kind<onvm::v1::Rule> {
   static auto& Map(DesiredState& s) { return s.rules; }
   static const auto& Map(const DesiredState& s) { return s.rules; }
   static uint32_t& NextId(DesiredState& s) { return s.next_rule_id; }
+  static constexpr uint32_t kMaxIds = ONVM_MAX_RULES;
 };
 
 // `rule "web-in"`, or just `rule` when the name is empty: the prefix of
@@ -89,11 +95,12 @@ absl::flat_hash_set<uint32_t> UsedIds(const DesiredState& state) {
 }
 
 // Hands out the next id of a kind: ids advance from *next and are not
-// reused until the counter has gone round all kMaxIdsPerKind values, then
-// the next free one is taken. RESOURCE_EXHAUSTED when every id is in use.
-// Adds the id to `used`.
+// reused until the counter has gone round all `max_ids` values, then the
+// next free one is taken. RESOURCE_EXHAUSTED when every id is in use. Adds
+// the id to `used`.
 absl::StatusOr<uint32_t> AllocateId(absl::string_view kind_lower,
-                                    absl::flat_hash_set<uint32_t>* used, uint32_t* next);
+                                    absl::flat_hash_set<uint32_t>* used, uint32_t* next,
+                                    uint32_t max_ids = kMaxIdsPerKind);
 
 }  // namespace onvm::agent
 

@@ -1,11 +1,15 @@
 #include "agent/metrics_collector.h"
 
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
 #include <memory>
 #include <string>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "onvm/stats_reader.h"
 
 namespace onvm::agent {
 namespace {
@@ -27,6 +31,21 @@ void AddCounter(MetricFamily* family, std::vector<ClientMetric::Label> labels, u
   metric.label = std::move(labels);
   metric.counter.value = static_cast<double>(value);
   family->metric.push_back(std::move(metric));
+}
+
+void AddGauge(MetricFamily* family, std::vector<ClientMetric::Label> labels, double value) {
+  ClientMetric metric;
+  metric.label = std::move(labels);
+  metric.gauge.value = value;
+  family->metric.push_back(std::move(metric));
+}
+
+// Moves the families that got at least one series into `out`: a family
+// without series would only be a HELP line for something that is absent.
+void AppendNonEmpty(std::initializer_list<MetricFamily*> families, std::vector<MetricFamily>* out) {
+  for (MetricFamily* f : families) {
+    if (!f->metric.empty()) out->push_back(std::move(*f));
+  }
 }
 
 void AddPortMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
@@ -52,9 +71,7 @@ void AddPortMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
     AddCounter(&dropped, {{"port", p.name}, {"reason", "tx_full"}}, p.tx_dropped);
     AddCounter(&dropped, {{"port", p.name}, {"reason", "no_match"}}, p.no_match_dropped);
   }
-  for (MetricFamily* f : {&rx_packets, &tx_packets, &rx_bytes, &tx_bytes, &dropped}) {
-    if (!f->metric.empty()) out->push_back(std::move(*f));
-  }
+  AppendNonEmpty({&rx_packets, &tx_packets, &rx_bytes, &tx_bytes, &dropped}, out);
 }
 
 void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
@@ -69,6 +86,17 @@ void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* ou
              "Packets of the NF instance dropped, by reason: ring_full (its rx ring had no room), "
              "handler (its handler returned DROP).",
              MetricType::Counter);
+  MetricFamily ring =
+      Family("onvm_nf_ring_packets",
+             "Packets waiting in the NF instance's rings: rx (engine to NF, not yet taken by the "
+             "NF), tx (NF to engine, not yet taken by the engine). Sampled by the engine's "
+             "control thread.",
+             MetricType::Gauge);
+  MetricFamily reclaimed = Family(
+      "onvm_nf_reclaimed_mbufs_total",
+      "Packet buffers the NF instance still held when it exited, returned to the pool by the "
+      "engine.",
+      MetricType::Counter);
   for (const InstanceStats& in : reader.instances()) {
     const std::string id = absl::StrCat(in.instance_id);
     AddCounter(&rx, {{"service", in.service}, {"instance", id}}, in.rx_packets);
@@ -77,13 +105,121 @@ void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* ou
                in.dropped_ring_full);
     AddCounter(&dropped, {{"service", in.service}, {"instance", id}, {"reason", "handler"}},
                in.dropped_by_handler);
+    AddGauge(&ring, {{"service", in.service}, {"instance", id}, {"ring", "rx"}},
+             static_cast<double>(in.rx_ring_count));
+    AddGauge(&ring, {{"service", in.service}, {"instance", id}, {"ring", "tx"}},
+             static_cast<double>(in.tx_ring_count));
+    AddCounter(&reclaimed, {{"service", in.service}, {"instance", id}}, in.reclaimed);
   }
-  for (MetricFamily* f : {&rx, &tx, &dropped}) {
-    if (!f->metric.empty()) out->push_back(std::move(*f));
-  }
+  AppendNonEmpty({&rx, &tx, &dropped, &ring, &reclaimed}, out);
 }
 
-void AddEngineDrops(const StatsReader& reader, std::vector<MetricFamily>* out) {
+// The segment counts latencies per bucket; Prometheus wants cumulative
+// counts with `le` bounds in seconds. The +Inf bucket is the total count,
+// which the serializer writes from sample_count.
+ClientMetric::Histogram LatencyHistogram(const ChainStats& chain) {
+  ClientMetric::Histogram histogram;
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b < std::size(kLatencyBoundsNs); ++b) {
+    cumulative += chain.latency_buckets[b];
+    ClientMetric::Bucket bucket;
+    bucket.cumulative_count = cumulative;
+    bucket.upper_bound = static_cast<double>(kLatencyBoundsNs[b]) / 1e9;
+    histogram.bucket.push_back(bucket);
+  }
+  histogram.sample_count = cumulative + chain.latency_buckets[ONVM_STATS_LATENCY_BUCKETS - 1];
+  histogram.sample_sum = static_cast<double>(chain.latency_sum_ns) / 1e9;
+  return histogram;
+}
+
+// The histogram family below is serialized as the series
+// "onvm_chain_latency_seconds_bucket", "onvm_chain_latency_seconds_sum" and
+// "onvm_chain_latency_seconds_count" (the names dashboards and alerts use).
+void AddChainMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
+  MetricFamily packets = Family("onvm_chain_packets_total", "Packets a rule sent into the chain.",
+                                MetricType::Counter);
+  MetricFamily bytes =
+      Family("onvm_chain_bytes_total", "Bytes of the packets a rule sent into the chain.",
+             MetricType::Counter);
+  MetricFamily completed = Family(
+      "onvm_chain_completed_packets_total",
+      "Packets that reached the end of the chain (sent out a port, or dropped by then: drop).",
+      MetricType::Counter);
+  MetricFamily latency =
+      Family("onvm_chain_latency_seconds",
+             "Time from the engine receiving a packet to the packet leaving the chain at its end.",
+             MetricType::Histogram);
+  for (const ChainStats& c : reader.chains()) {
+    AddCounter(&packets, {{"chain", c.name}}, c.packets);
+    AddCounter(&bytes, {{"chain", c.name}}, c.bytes);
+    AddCounter(&completed, {{"chain", c.name}}, c.completed);
+    ClientMetric metric;
+    metric.label = {{"chain", c.name}};
+    metric.histogram = LatencyHistogram(c);
+    latency.metric.push_back(std::move(metric));
+  }
+  AppendNonEmpty({&packets, &bytes, &completed, &latency}, out);
+}
+
+void AddRuleMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
+  MetricFamily hits =
+      Family("onvm_rule_hits_total", "Packets the rule matched.", MetricType::Counter);
+  MetricFamily bytes = Family("onvm_rule_bytes_total", "Bytes of the packets the rule matched.",
+                              MetricType::Counter);
+  for (const RuleStats& r : reader.rules()) {
+    AddCounter(&hits, {{"rule", r.name}}, r.packets);
+    AddCounter(&bytes, {{"rule", r.name}}, r.bytes);
+  }
+  AppendNonEmpty({&hits, &bytes}, out);
+}
+
+void AddLcoreMetrics(const StatsReader& reader, uint64_t tsc_hz, std::vector<MetricFamily>* out) {
+  // Cycles mean nothing without the TSC frequency; an engine that could not
+  // tell it exports none rather than a wrong unit.
+  if (tsc_hz == 0) return;
+  MetricFamily busy = Family(
+      "onvm_lcore_busy_seconds_total",
+      "Time the lcore spent in loop iterations that moved packets. Busy ratio: its rate divided "
+      "by the rate of onvm_lcore_seconds_total.",
+      MetricType::Counter);
+  MetricFamily total =
+      Family("onvm_lcore_seconds_total", "Time the lcore spent in its loop (busy or polling idle).",
+             MetricType::Counter);
+  const auto hz = static_cast<double>(tsc_hz);
+  for (const LcoreStats& l : reader.lcores()) {
+    const char* role = LcoreRoleName(l.role);
+    std::vector<ClientMetric::Label> labels = {{"lcore", absl::StrCat(l.lcore_id)},
+                                               {"role", role != nullptr ? role : "unknown"}};
+    ClientMetric busy_metric;
+    busy_metric.label = labels;
+    busy_metric.counter.value = static_cast<double>(l.busy_cycles) / hz;
+    busy.metric.push_back(std::move(busy_metric));
+    ClientMetric total_metric;
+    total_metric.label = std::move(labels);
+    total_metric.counter.value = static_cast<double>(l.total_cycles) / hz;
+    total.metric.push_back(std::move(total_metric));
+  }
+  AppendNonEmpty({&busy, &total}, out);
+}
+
+void AddMempoolMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
+  MetricFamily in_use = Family(
+      "onvm_mempool_mbufs_in_use",
+      "Packet buffers of the pool in use (on rings, in NFs, in flight), not counting those in "
+      "per-lcore caches. Sampled by the engine's control thread.",
+      MetricType::Gauge);
+  MetricFamily size =
+      Family("onvm_mempool_mbufs", "Packet buffers the pool holds in all.", MetricType::Gauge);
+  for (const MempoolStats& m : reader.mempools()) {
+    const std::string socket = absl::StrCat(m.socket);
+    AddGauge(&in_use, {{"mempool", m.name}, {"socket", socket}},
+             static_cast<double>(m.mbufs_in_use));
+    AddGauge(&size, {{"mempool", m.name}, {"socket", socket}}, static_cast<double>(m.size));
+  }
+  AppendNonEmpty({&in_use, &size}, out);
+}
+
+void AddEngineDrops(const StatsHeader& header, std::vector<MetricFamily>* out) {
   MetricFamily dropped = Family(
       "onvm_engine_dropped_packets_total",
       "Packets the engine dropped outside any port or NF instance, by reason: rule (a rule's "
@@ -91,7 +227,6 @@ void AddEngineDrops(const StatsReader& reader, std::vector<MetricFamily>* out) {
       "no_instance (the service had no running instance), loop (hop limit), bad_action (an NF "
       "named an unknown service or port), nf_gone (left on the rings of an NF that exited).",
       MetricType::Counter);
-  const StatsHeader header = reader.header();
   for (int i = 0; i < ONVM_DROP_REASON_MAX; ++i) {
     if (const char* name = DropReasonName(i))
       AddCounter(&dropped, {{"reason", name}}, header.drops[i]);
@@ -118,9 +253,14 @@ std::vector<MetricFamily> MetricsCollector::Collect() const {
   // A hung engine's counters are still its last true values; Prometheus
   // sees them stop moving and onvm_engine_up says why.
   if (reader != nullptr) {
-    AddEngineDrops(*reader, &out);
+    const StatsHeader header = reader->header();
+    AddEngineDrops(header, &out);
     AddPortMetrics(*reader, &out);
     AddInstanceMetrics(*reader, &out);
+    AddChainMetrics(*reader, &out);
+    AddRuleMetrics(*reader, &out);
+    AddLcoreMetrics(*reader, header.tsc_hz, &out);
+    AddMempoolMetrics(*reader, &out);
   }
   return out;
 }

@@ -1,6 +1,6 @@
 // Prometheus metrics built from the engine's stats segment at scrape time.
-// Families are rebuilt on every scrape, so a port or instance that is gone
-// has no series left behind.
+// Families are rebuilt on every scrape, so a port, instance, chain, rule,
+// lcore or mempool that is gone has no series left behind.
 #ifndef ONVM_AGENT_METRICS_COLLECTOR_H_
 #define ONVM_AGENT_METRICS_COLLECTOR_H_
 

@@ -57,6 +57,9 @@ onvm::v1::Instance ToInstance(const InstanceInfo& info, const InstanceStats* sta
     case InstanceInfo::RUNNING:
       status->set_state(onvm::v1::InstanceStatus::RUNNING);
       break;
+    case InstanceInfo::DRAINING:
+      status->set_state(onvm::v1::InstanceStatus::DRAINING);
+      break;
     default:
       status->set_state(onvm::v1::InstanceStatus::STATE_UNSPECIFIED);
       break;

@@ -39,8 +39,9 @@ struct UsedIdSets {
 // Inserts `in` into `next` as a new resource with a fresh id.
 template <typename T>
 absl::StatusOr<T> Insert(const T& in, DesiredState* next, UsedIdSets* ids) {
-  absl::StatusOr<uint32_t> id = AllocateId(
-      Kind<T>::kLower, ids->For(static_cast<const T*>(nullptr)), &Kind<T>::NextId(*next));
+  absl::StatusOr<uint32_t> id =
+      AllocateId(Kind<T>::kLower, ids->For(static_cast<const T*>(nullptr)), &Kind<T>::NextId(*next),
+                 Kind<T>::kMaxIds);
   if (!id.ok()) return Annotate(id.status(), absl::StrCat("cannot create ", Describe(in)));
   T stored = Normalized(in);
   stored.mutable_metadata()->set_generation(1);

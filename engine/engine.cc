@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
@@ -159,8 +160,18 @@ Engine::~Engine() {
 }
 
 void Engine::Run(const std::atomic<bool>& stop) {
+  onvm_stats_lcore& self = stats_->get()->lcores[0];
+  uint64_t last = rte_rdtsc();
   while (!stop.load()) {
+    // The control thread sleeps in poll(); busy counts the time outside it
+    // (refreshing counters). Requests are served inside PollOnce and count
+    // as total only: the figure is a lower bound.
+    const uint64_t before_wait = rte_rdtsc();
     control_->PollOnce(100);
+    const uint64_t after_wait = rte_rdtsc();
+    onvm_stats_add(&self.busy_cycles, before_wait - last);
+    onvm_stats_add(&self.total_cycles, after_wait - last);
+    last = after_wait;
     stats_->Heartbeat();
     RefreshPortCounters();
     RefreshGauges();
@@ -203,6 +214,8 @@ Response Engine::Handle(int conn_id, const onvm::engine::v1::Request& request) {
       return RegisterNf(conn_id, request.register_nf());
     case onvm::engine::v1::Request::kNfReady:
       return NfReady(conn_id);
+    case onvm::engine::v1::Request::kNfDrain:
+      return NfDrain(conn_id);
     case onvm::engine::v1::Request::kSetConfig:
       return SetConfig(request.set_config());
     case onvm::engine::v1::Request::kGetState:
@@ -265,6 +278,20 @@ Response Engine::NfReady(int conn_id) {
   stats_->SetInstanceLcore(slot->instance_id - 1, RTE_MAX_LCORE - slot->instance_id);
   Publish();
   Log(absl::StrCat(slot->service, "-", slot->instance_id, " running"));
+  return Response();
+}
+
+Response Engine::NfDrain(int conn_id) {
+  NfSlot* slot = nfs_->ByConnection(conn_id);
+  if (slot == nullptr || slot->state == NfState::kStarting) {
+    return Error(absl::FailedPreconditionError("nf_drain before nf_ready"));
+  }
+  if (slot->state == NfState::kRunning) {
+    nfs_->MarkDraining(slot);
+    // Returns once no lcore can still enqueue on its rx ring.
+    Publish();
+    Log(absl::StrCat(slot->service, "-", slot->instance_id, " draining"));
+  }
   return Response();
 }
 
@@ -341,8 +368,9 @@ Response Engine::GetState() {
     inst->set_instance_id(s.instance_id);
     inst->set_service(s.service);
     inst->set_pid(s.pid);
-    inst->set_state(s.state == NfState::kRunning ? onvm::engine::v1::InstanceInfo::RUNNING
-                                                 : onvm::engine::v1::InstanceInfo::STARTING);
+    inst->set_state(s.state == NfState::kRunning    ? onvm::engine::v1::InstanceInfo::RUNNING
+                    : s.state == NfState::kDraining ? onvm::engine::v1::InstanceInfo::DRAINING
+                                                    : onvm::engine::v1::InstanceInfo::STARTING);
     inst->set_stats_slot(s.instance_id - 1);
   }
   return r;
@@ -351,7 +379,7 @@ Response Engine::GetState() {
 void Engine::OnConnectionClosed(int conn_id) {
   NfSlot* slot = nfs_->ByConnection(conn_id);
   if (slot == nullptr) return;
-  const bool was_running = slot->state == NfState::kRunning;
+  const bool was_running = slot->state == NfState::kRunning || slot->state == NfState::kDraining;
   const std::string name = absl::StrCat(slot->service, "-", slot->instance_id);
   slot->state = NfState::kStarting;  // out of Running(): the next snapshot skips it
   if (was_running) Publish();

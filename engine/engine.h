@@ -48,6 +48,7 @@ class Engine {
   onvm::engine::v1::Response Handle(int conn_id, const onvm::engine::v1::Request& request);
   onvm::engine::v1::Response RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req);
   onvm::engine::v1::Response NfReady(int conn_id);
+  onvm::engine::v1::Response NfDrain(int conn_id);
   onvm::engine::v1::Response SetConfig(const onvm::engine::v1::SetConfig& req);
   onvm::engine::v1::Response GetState();
   void OnConnectionClosed(int conn_id);

@@ -139,13 +139,19 @@ uint64_t NfTable::ReclaimHeld(uint32_t instance_id) {
   return scan.held.size();
 }
 
+void NfTable::MarkDraining(NfSlot* slot) {
+  slot->state = NfState::kDraining;
+  stats_->SetInstanceState(slot->instance_id - 1, ONVM_STATS_INSTANCE_DRAINING);
+}
+
 std::vector<RunningInstance> NfTable::Running() {
   std::vector<RunningInstance> out;
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const NfSlot& s = slots_[i];
-    if (s.state != NfState::kRunning) continue;
-    out.push_back(
-        {s.service, InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i]}});
+    if (s.state != NfState::kRunning && s.state != NfState::kDraining) continue;
+    out.push_back({s.service,
+                   InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i]},
+                   s.state == NfState::kDraining});
   }
   return out;
 }

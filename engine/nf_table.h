@@ -17,7 +17,8 @@
 
 namespace onvm::engine {
 
-enum class NfState { kFree, kStarting, kRunning };
+// kDraining: no new packets are routed to it, its tx ring is still drained.
+enum class NfState { kFree, kStarting, kRunning, kDraining };
 
 struct NfSlot {
   NfState state = NfState::kFree;
@@ -45,6 +46,7 @@ class NfTable {
                                    int32_t pid);
   NfSlot* ByConnection(int conn_id);
   void MarkRunning(NfSlot* slot);
+  void MarkDraining(NfSlot* slot);
   struct Released {
     uint64_t on_rings = 0;  // left on its rx and tx rings
     uint64_t held = 0;      // dequeued by the NF and never handed back
@@ -55,6 +57,7 @@ class NfTable {
   // without the instance, and its process must no longer touch packets.
   Released Release(NfSlot* slot);
 
+  // Running and draining instances (the ones whose rings the worker serves).
   std::vector<RunningInstance> Running();
   const std::array<NfSlot, ONVM_STATS_MAX_INSTANCES>& slots() const { return slots_; }
   static std::string RxRingName(uint32_t slot);

@@ -214,8 +214,12 @@ std::unique_ptr<Snapshot> BuildSnapshot(const onvm::engine::v1::SetConfig& confi
   snap->services.resize(max_service + 1);
   for (const RunningInstance& inst : instances) {
     auto it = service_ids.find(inst.service);
-    if (it == service_ids.end()) continue;
-    snap->services[it->second].instances.push_back(static_cast<uint16_t>(snap->instances.size()));
+    if (it == service_ids.end() && !inst.draining) continue;
+    // A draining instance's tx ring is still served, so that what it
+    // finishes is not lost; it just gets no new flows.
+    if (!inst.draining) {
+      snap->services[it->second].instances.push_back(static_cast<uint16_t>(snap->instances.size()));
+    }
     snap->instances.push_back(inst.route);
   }
   for (size_t id = 0; id < snap->services.size(); ++id) {

@@ -28,6 +28,7 @@ using ChainStats = absl::flat_hash_map<std::string, onvm_stats_chain*>;
 struct RunningInstance {
   std::string service;
   InstanceRoute route;
+  bool draining = false;  // tx ring served, no replica of its service
 };
 
 // Returns an error naming the offending resource and field if `config`

@@ -13,6 +13,7 @@
 #include "absl/memory/memory.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 
 namespace onvm {
 namespace {
@@ -79,12 +80,15 @@ absl::StatusOr<std::unique_ptr<StatsReader>> StatsReader::Open(const EnginePaths
         absl::StrCat("cannot stat stats segment ", paths.stats_path, ": ", std::strerror(err)));
   }
   const auto size = static_cast<size_t>(st.st_size);
-  if (size < sizeof(onvm_stats_segment)) {
+  // Only the header is needed to tell what the segment is: an engine of
+  // another layout version (whose segment has another size) is then named
+  // by its version rather than by a size.
+  if (size < sizeof(onvm_stats_header)) {
     close(fd);
     // Also what a reader sees while the engine is still sizing the object.
     return absl::UnavailableError(absl::StrCat("stats segment ", paths.stats_path, " has ", size,
-                                               " bytes, expected at least ",
-                                               sizeof(onvm_stats_segment)));
+                                               " bytes, less than its ", sizeof(onvm_stats_header),
+                                               "-byte header"));
   }
   void* addr = mmap(nullptr, size, PROT_READ, MAP_SHARED, fd, 0);
   const int map_err = errno;
@@ -97,6 +101,8 @@ absl::StatusOr<std::unique_ptr<StatsReader>> StatsReader::Open(const EnginePaths
   // Adopt the mapping first so every error path below unmaps it.
   auto reader = absl::WrapUnique(new StatsReader(paths, seg, size, st.st_dev, st.st_ino));
 
+  // The engine stores the magic last (release), so once it is seen every
+  // other header field below is complete.
   const onvm_stats_header& h = seg->header;
   const uint64_t magic = Load(h.magic);
   if (magic == 0) {
@@ -108,20 +114,55 @@ absl::StatusOr<std::unique_ptr<StatsReader>> StatsReader::Open(const EnginePaths
         absl::StrCat("stats segment ", paths.stats_path, " has a bad magic number 0x",
                      absl::Hex(magic), " (not an onvm stats segment)"));
   }
-  if (h.layout_version != ONVM_STATS_LAYOUT_VERSION) {
+  const uint32_t version = Load32(h.layout_version);
+  if (version != ONVM_STATS_LAYOUT_VERSION) {
     return absl::FailedPreconditionError(
-        absl::StrCat("stats segment ", paths.stats_path, " has layout version ", h.layout_version,
+        absl::StrCat("stats segment ", paths.stats_path, " has layout version ", version,
                      " but this program reads layout version ", ONVM_STATS_LAYOUT_VERSION));
   }
-  if (h.header_size != sizeof(onvm_stats_header) || h.total_size != sizeof(onvm_stats_segment) ||
-      h.total_size > size || h.max_ports > ONVM_STATS_MAX_PORTS ||
-      h.max_instances > ONVM_STATS_MAX_INSTANCES) {
-    return absl::FailedPreconditionError(absl::StrCat(
-        "stats segment ", paths.stats_path, " does not match this build's layout (header ",
-        h.header_size, "/", sizeof(onvm_stats_header), " bytes, total ", h.total_size, "/",
-        sizeof(onvm_stats_segment), " bytes, ", h.max_ports, " ports, ", h.max_instances,
-        " instances)"));
+
+  // Same version, other shape: a build of the engine with other array
+  // sizes. Name every field that differs.
+  std::vector<std::string> mismatches;
+  const auto expect_equal = [&](const char* field, uint64_t got, uint64_t want) {
+    if (got != want) {
+      mismatches.push_back(absl::StrCat(field, " ", got, " (this build: ", want, ")"));
+    }
+  };
+  const auto expect_at_most = [&](const char* field, uint32_t got, uint32_t max) {
+    if (got > max) {
+      mismatches.push_back(absl::StrCat(field, " ", got, " (this build holds ", max, ")"));
+    }
+  };
+  expect_equal("header_size", Load32(h.header_size), sizeof(onvm_stats_header));
+  const uint64_t total_size = Load(h.total_size);
+  expect_equal("total_size", total_size, sizeof(onvm_stats_segment));
+  if (total_size > size) {
+    mismatches.push_back(
+        absl::StrCat("total_size ", total_size, " but the object has ", size, " bytes"));
+  } else if (size < sizeof(onvm_stats_segment)) {
+    mismatches.push_back(absl::StrCat("object size ", size, " (this build: at least ",
+                                      sizeof(onvm_stats_segment), ")"));
   }
+  Limits limits;
+  limits.ports = Load32(h.max_ports);
+  limits.instances = Load32(h.max_instances);
+  limits.chains = Load32(h.max_chains);
+  limits.rules = Load32(h.max_rules);
+  limits.lcores = Load32(h.max_lcores);
+  limits.mempools = Load32(h.max_mempools);
+  expect_at_most("max_ports", limits.ports, ONVM_STATS_MAX_PORTS);
+  expect_at_most("max_instances", limits.instances, ONVM_STATS_MAX_INSTANCES);
+  expect_at_most("max_chains", limits.chains, ONVM_STATS_MAX_CHAINS);
+  expect_at_most("max_rules", limits.rules, ONVM_STATS_MAX_RULES);
+  expect_at_most("max_lcores", limits.lcores, ONVM_STATS_MAX_LCORES);
+  expect_at_most("max_mempools", limits.mempools, ONVM_STATS_MAX_MEMPOOLS);
+  if (!mismatches.empty()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat("stats segment ", paths.stats_path, " (layout version ", version,
+                     ") does not match this build's layout: ", absl::StrJoin(mismatches, ", ")));
+  }
+  reader->limits_ = limits;
   return reader;
 }
 
@@ -139,8 +180,14 @@ StatsHeader StatsReader::header() const {
   out.start_time_ns = Load(h.start_time_ns);
   out.heartbeat_ns = Load(h.heartbeat_ns);
   out.config_generation = Load(h.config_generation);
-  out.max_ports = h.max_ports;
-  out.max_instances = h.max_instances;
+  out.max_ports = limits_.ports;
+  out.max_instances = limits_.instances;
+  out.max_chains = limits_.chains;
+  out.max_rules = limits_.rules;
+  out.max_lcores = limits_.lcores;
+  out.max_mempools = limits_.mempools;
+  out.rule_slots_used = Load32(h.rule_slots_used);
+  out.tsc_hz = Load(h.tsc_hz);
   for (int i = 0; i < ONVM_DROP_REASON_MAX; ++i) out.drops[i] = Load(h.drops[i]);
   return out;
 }
@@ -164,9 +211,24 @@ const char* DropReasonName(int reason) {
   }
 }
 
+const char* LcoreRoleName(uint32_t role) {
+  switch (role) {
+    case ONVM_LCORE_CONTROL:
+      return "control";
+    case ONVM_LCORE_WORKER:
+      return "worker";
+    case ONVM_LCORE_RX:
+      return "rx";
+    case ONVM_LCORE_TX:
+      return "tx";
+    default:
+      return nullptr;
+  }
+}
+
 std::vector<PortStats> StatsReader::ports() const {
   std::vector<PortStats> out;
-  for (uint32_t i = 0; i < seg_->header.max_ports; ++i) {
+  for (uint32_t i = 0; i < limits_.ports; ++i) {
     const onvm_stats_port& p = seg_->ports[i];
     PortStats s;
     bool in_use = false;
@@ -175,13 +237,13 @@ std::vector<PortStats> StatsReader::ports() const {
       s.slot = i;
       s.port_id = Load32(p.port_id);
       s.name = LoadName(p.name, sizeof(p.name));
-      s.rx_packets = onvm_stats_read(&p.rx_packets);
-      s.rx_bytes = onvm_stats_read(&p.rx_bytes);
-      s.tx_packets = onvm_stats_read(&p.tx_packets);
-      s.tx_bytes = onvm_stats_read(&p.tx_bytes);
-      s.rx_missed = onvm_stats_read(&p.rx_missed);
-      s.tx_dropped = onvm_stats_read(&p.tx_dropped);
-      s.no_match_dropped = onvm_stats_read(&p.no_match_dropped);
+      s.rx_packets = Load(p.rx_packets);
+      s.rx_bytes = Load(p.rx_bytes);
+      s.tx_packets = Load(p.tx_packets);
+      s.tx_bytes = Load(p.tx_bytes);
+      s.rx_missed = Load(p.rx_missed);
+      s.tx_dropped = Load(p.tx_dropped);
+      s.no_match_dropped = Load(p.no_match_dropped);
     });
     if (ok && in_use) out.push_back(std::move(s));
   }
@@ -190,7 +252,7 @@ std::vector<PortStats> StatsReader::ports() const {
 
 std::vector<InstanceStats> StatsReader::instances() const {
   std::vector<InstanceStats> out;
-  for (uint32_t i = 0; i < seg_->header.max_instances; ++i) {
+  for (uint32_t i = 0; i < limits_.instances; ++i) {
     const onvm_stats_instance& in = seg_->instances[i];
     InstanceStats s;
     const bool ok = ReadConsistent(in.generation, [&](uint64_t generation) {
@@ -201,12 +263,105 @@ std::vector<InstanceStats> StatsReader::instances() const {
       s.pid = LoadI32(in.pid);
       s.service_id = Load32(in.service_id);
       s.service = LoadName(in.service, sizeof(in.service));
-      s.rx_packets = onvm_stats_read(&in.rx_packets);
-      s.tx_packets = onvm_stats_read(&in.tx_packets);
-      s.dropped_ring_full = onvm_stats_read(&in.dropped_ring_full);
-      s.dropped_by_handler = onvm_stats_read(&in.dropped_by_handler);
+      s.rx_packets = Load(in.rx_packets);
+      s.tx_packets = Load(in.tx_packets);
+      s.dropped_ring_full = Load(in.dropped_ring_full);
+      s.dropped_by_handler = Load(in.dropped_by_handler);
+      s.rx_ring_count = Load(in.rx_ring_count);
+      s.tx_ring_count = Load(in.tx_ring_count);
+      s.reclaimed = Load(in.reclaimed);
+      s.lcore_id = Load32(in.lcore_id);
     });
     if (ok && s.state != ONVM_STATS_INSTANCE_FREE) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<ChainStats> StatsReader::chains() const {
+  std::vector<ChainStats> out;
+  for (uint32_t i = 0; i < limits_.chains; ++i) {
+    const onvm_stats_chain& c = seg_->chains[i];
+    ChainStats s;
+    bool in_use = false;
+    const bool ok = ReadConsistent(c.generation, [&](uint64_t generation) {
+      in_use = Load32(c.in_use) != 0;
+      s.slot = i;
+      s.generation = generation;
+      s.chain_id = Load32(c.chain_id);
+      s.name = LoadName(c.name, sizeof(c.name));
+      s.packets = Load(c.packets);
+      s.bytes = Load(c.bytes);
+      s.completed = Load(c.completed);
+      for (int b = 0; b < ONVM_STATS_LATENCY_BUCKETS; ++b) {
+        s.latency_buckets[b] = Load(c.latency_buckets[b]);
+      }
+      s.latency_sum_ns = Load(c.latency_sum_ns);
+    });
+    if (ok && in_use) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<RuleStats> StatsReader::rules() const {
+  std::vector<RuleStats> out;
+  // The engine only raises rule_slots_used, but a corrupt value must not
+  // take the scan past the array.
+  const uint32_t used = Load32(seg_->header.rule_slots_used);
+  const uint32_t n = used < limits_.rules ? used : limits_.rules;
+  for (uint32_t i = 0; i < n; ++i) {
+    const onvm_stats_rule& r = seg_->rules[i];
+    RuleStats s;
+    bool in_use = false;
+    const bool ok = ReadConsistent(r.generation, [&](uint64_t generation) {
+      in_use = Load32(r.in_use) != 0;
+      s.slot = i;
+      s.generation = generation;
+      s.name = LoadName(r.name, sizeof(r.name));
+      s.packets = Load(r.packets);
+      s.bytes = Load(r.bytes);
+    });
+    if (ok && in_use) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<LcoreStats> StatsReader::lcores() const {
+  std::vector<LcoreStats> out;
+  for (uint32_t i = 0; i < limits_.lcores; ++i) {
+    const onvm_stats_lcore& l = seg_->lcores[i];
+    LcoreStats s;
+    bool in_use = false;
+    const bool ok = ReadConsistent(l.generation, [&](uint64_t) {
+      in_use = Load32(l.in_use) != 0;
+      s.slot = i;
+      s.lcore_id = Load32(l.lcore_id);
+      s.role = Load32(l.role);
+      s.socket = LoadI32(l.socket);
+      s.cpu = Load32(l.cpu);
+      s.busy_cycles = Load(l.busy_cycles);
+      s.total_cycles = Load(l.total_cycles);
+    });
+    if (ok && in_use) out.push_back(std::move(s));
+  }
+  return out;
+}
+
+std::vector<MempoolStats> StatsReader::mempools() const {
+  std::vector<MempoolStats> out;
+  for (uint32_t i = 0; i < limits_.mempools; ++i) {
+    const onvm_stats_mempool& m = seg_->mempools[i];
+    MempoolStats s;
+    bool in_use = false;
+    const bool ok = ReadConsistent(m.generation, [&](uint64_t) {
+      in_use = Load32(m.in_use) != 0;
+      s.slot = i;
+      s.name = LoadName(m.name, sizeof(m.name));
+      s.socket = LoadI32(m.socket);
+      s.size = Load(m.size);
+      s.cache_size = Load(m.cache_size);
+      s.mbufs_in_use = Load(m.mbufs_in_use);
+    });
+    if (ok && in_use) out.push_back(std::move(s));
   }
   return out;
 }

@@ -77,6 +77,12 @@ absl::Status EngineConnection::Ready() {
   return Call(req).status();
 }
 
+absl::Status EngineConnection::Drain() {
+  engine::v1::Request req;
+  req.mutable_nf_drain();
+  return Call(req).status();
+}
+
 bool EngineConnection::PeerClosed() const {
   if (fd_ < 0) return true;
   pollfd pfd{fd_, POLLIN | POLLRDHUP, 0};

@@ -33,6 +33,8 @@ class EngineConnection {
   absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service);
   // Tells the engine the NF has attached and may receive traffic.
   absl::Status Ready();
+  // Asks the engine to route nothing new to this NF; returns once it does.
+  absl::Status Drain();
   // Non-blocking: true once the engine has closed its end.
   bool PeerClosed() const;
   // Closes the connection, which deregisters the NF. Idempotent.

@@ -40,6 +40,9 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailure = 1;
 constexpr int kExitUsage = 2;
 
+// How long a stopping NF may take to finish the packets it was given.
+constexpr unsigned kFinishTimeoutSeconds = 5;
+
 // Consecutive empty polls before --idle-sleep-us starts to apply.
 constexpr uint32_t kEmptyPollsBeforeSleep = 1000;
 
@@ -169,12 +172,23 @@ class Loop {
       : rx_(rx), tx_(tx), engine_(engine), idle_sleep_us_(idle_sleep_us) {}
 
   Exit Run(const NfHooks& hooks, NfStats* stats);
+  // After the engine has accepted NfDrain (it routes nothing new here):
+  // handles what is left on the rx ring and waits until the engine has
+  // taken everything off the tx ring, for at most `timeout_s` seconds.
+  // Returns false if that did not happen in time.
+  bool Finish(const NfHooks& hooks, NfStats* stats, unsigned timeout_s);
 
  private:
-  // True when the NF must stop: a stop was requested, or (checked about once
-  // a second) the engine closed the control connection.
+  // One burst: dequeue, handle, hand back. Returns how many packets.
+  uint16_t Poll(const NfHooks& hooks, NfStats* stats);
+
+  // True when the NF must stop: a stop was requested (or, while finishing,
+  // the deadline passed), or (checked about once a second) the engine
+  // closed the control connection.
   bool TimeToStop() {
-    if (StopRequested()) return true;
+    if (finish_deadline_tsc_ == 0 ? StopRequested() : rte_rdtsc() > finish_deadline_tsc_) {
+      return true;
+    }
     const uint64_t now = rte_rdtsc();
     if (likely(now < next_check_tsc_)) return false;
     next_check_tsc_ = now + rte_get_tsc_hz();
@@ -193,7 +207,10 @@ class Loop {
   EngineConnection* const engine_;
   const uint32_t idle_sleep_us_;
   uint64_t next_check_tsc_ = 0;
+  uint64_t finish_deadline_tsc_ = 0;  // non-zero while finishing
   bool engine_gone_ = false;
+  rte_mbuf* mbufs_[Burst::kMaxSize];
+  Burst burst_;
 };
 
 void Loop::FillBurst(Burst& burst, rte_mbuf* const* mbufs, uint16_t n) {
@@ -227,49 +244,62 @@ uint64_t Loop::WriteActions(const Burst& burst, int meta_offset) {
   return dropped;
 }
 
-Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
-  rte_mbuf* mbufs[Burst::kMaxSize];
-  Burst burst;
+uint16_t Loop::Poll(const NfHooks& hooks, NfStats* stats) {
+  rte_mbuf** const mbufs = mbufs_;
   const int meta_offset = pkt_meta_offset;
+  const uint16_t n = static_cast<uint16_t>(
+      rte_ring_dequeue_burst(rx_, reinterpret_cast<void**>(mbufs), Burst::kMaxSize, nullptr));
+  if (n == 0) return 0;
+  FillBurst(burst_, mbufs, n);
+  hooks.handle(hooks.nf, burst_);
+  stats->dropped += WriteActions(burst_, meta_offset);
+  stats->rx_packets += n;
+
+  // The engine always drains tx rings, so a full ring is brief; keep
+  // trying until everything is handed back or the NF must stop.
+  unsigned sent = rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs), n, nullptr);
+  while (unlikely(sent < n)) {
+    if (TimeToStop()) {
+      // Freed here, so no longer held by this NF: clear the engine's mark
+      // (see onvm_pkt_meta.owner) before they go back to the pool.
+      for (unsigned i = sent; i < n; ++i) {
+        RTE_MBUF_DYNFIELD(mbufs[i], meta_offset, onvm_pkt_meta*)->owner = 0;
+      }
+      rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
+      stats->freed_on_stop += n - sent;
+      break;
+    }
+    rte_pause();
+    sent += rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs + sent), n - sent,
+                                   nullptr);
+  }
+  stats->tx_packets += sent;
+  return n;
+}
+
+Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
   uint32_t empty_polls = 0;
   next_check_tsc_ = rte_rdtsc() + rte_get_tsc_hz();
-
   while (!TimeToStop()) {
-    const uint16_t n = static_cast<uint16_t>(
-        rte_ring_dequeue_burst(rx_, reinterpret_cast<void**>(mbufs), Burst::kMaxSize, nullptr));
-    if (n == 0) {
-      rte_pause();
-      if (idle_sleep_us_ != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) usleep(idle_sleep_us_);
+    if (Poll(hooks, stats) != 0) {
+      empty_polls = 0;
       continue;
     }
-    empty_polls = 0;
-
-    FillBurst(burst, mbufs, n);
-    hooks.handle(hooks.nf, burst);
-    stats->dropped += WriteActions(burst, meta_offset);
-    stats->rx_packets += n;
-
-    // The engine always drains tx rings, so a full ring is brief; keep
-    // trying until everything is handed back or the NF must stop.
-    unsigned sent = rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs), n, nullptr);
-    while (unlikely(sent < n)) {
-      if (TimeToStop()) {
-        // Freed here, so no longer held by this NF: clear the engine's mark
-        // (see onvm_pkt_meta.owner) before they go back to the pool.
-        for (unsigned i = sent; i < n; ++i) {
-          RTE_MBUF_DYNFIELD(mbufs[i], meta_offset, onvm_pkt_meta*)->owner = 0;
-        }
-        rte_pktmbuf_free_bulk(mbufs + sent, n - sent);
-        stats->freed_on_stop += n - sent;
-        break;
-      }
-      rte_pause();
-      sent += rte_ring_enqueue_burst(tx_, reinterpret_cast<void* const*>(mbufs + sent), n - sent,
-                                     nullptr);
-    }
-    stats->tx_packets += sent;
+    rte_pause();
+    if (idle_sleep_us_ != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) usleep(idle_sleep_us_);
   }
   return engine_gone_ ? Exit::kEngineGone : Exit::kStopped;
+}
+
+bool Loop::Finish(const NfHooks& hooks, NfStats* stats, unsigned timeout_s) {
+  finish_deadline_tsc_ = rte_rdtsc() + uint64_t{timeout_s} * rte_get_tsc_hz();
+  while (!TimeToStop()) {
+    if (Poll(hooks, stats) != 0) continue;
+    // Nothing new can arrive on rx; done once the engine has emptied tx.
+    if (rte_ring_empty(rx_) && rte_ring_empty(tx_)) return true;
+    rte_pause();
+  }
+  return false;
 }
 
 int RunNf(int argc, char** argv, const NfHooks& hooks) {
@@ -362,6 +392,17 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   // 5. Poll until told to stop or the engine goes away.
   Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us);
   const Loop::Exit exit = loop.Run(hooks, &ctx.stats);
+  if (exit == Loop::Exit::kStopped) {
+    // A clean stop loses nothing: the engine stops routing here, then the
+    // NF finishes what it was given before it lets go of the connection.
+    if (absl::Status s = conn->Drain(); !s.ok()) {
+      Print(program, absl::StrCat("engine \"", ctx.engine,
+                                  "\" did not accept the drain; stopping at once: ", s.message()));
+    } else if (!loop.Finish(hooks, &ctx.stats, kFinishTimeoutSeconds)) {
+      Print(program, absl::StrCat("could not finish the packets in hand within ",
+                                  kFinishTimeoutSeconds, " s; stopping anyway"));
+    }
+  }
   if (hooks.shutdown != nullptr) hooks.shutdown(hooks.nf);
   if (exit == Loop::Exit::kEngineGone) {
     return finish(kExitFailure, absl::StrCat("engine \"", ctx.engine, "\" went away"));

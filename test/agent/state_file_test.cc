@@ -132,7 +132,7 @@ TEST(FromProtoTest, RejectsInconsistentState) {
               HasSubstr("rule \"web-in\": spec.action.chain: chain 'gone' does not exist"));
 
   bad = good;
-  bad.set_next_rule_id(5000);
+  bad.set_next_rule_id(ONVM_MAX_RULES + 1);
   EXPECT_THAT(std::string(FromProto(bad).status().message()), HasSubstr("nextRuleId"));
 }
 

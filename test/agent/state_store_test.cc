@@ -287,6 +287,32 @@ TEST_F(StateStoreTest, IdsRunOut) {
   EXPECT_TRUE(store_->CreateChain(MakeChain("c", {"s1"})).ok());
 }
 
+TEST_F(StateStoreTest, ChainsAndRulesRunOutAtTheEnginesLimits) {
+  DesiredState full;
+  onvm::v1::Service svc = MakeService("s");
+  svc.mutable_status()->set_id(1);
+  full.services["s"] = svc;
+  for (uint32_t id = 1; id <= ONVM_MAX_CHAINS; ++id) {
+    onvm::v1::Chain c = MakeChain(absl::StrCat("c", id), {"s"});
+    c.mutable_status()->set_id(id);
+    full.chains[c.metadata().name()] = c;
+  }
+  // Rule ids go past the 4095 of services and chains.
+  for (uint32_t id = 1; id < ONVM_MAX_RULES; ++id) {
+    onvm::v1::Rule r = MakeRule(absl::StrCat("r", id), "c1");
+    r.mutable_status()->set_id(id);
+    full.rules[r.metadata().name()] = r;
+  }
+  Reset(std::move(full));
+  ExpectRejected([&] { return store_->CreateChain(MakeChain("one-more", {"s"})).status(); },
+                 absl::StatusCode::kResourceExhausted, {"chain \"one-more\"", "1024"});
+  absl::StatusOr<onvm::v1::Rule> last = store_->CreateRule(MakeRule("last", "c1"));
+  ASSERT_TRUE(last.ok()) << last.status();
+  EXPECT_EQ(last->status().id(), uint32_t{ONVM_MAX_RULES});
+  ExpectRejected([&] { return store_->CreateRule(MakeRule("one-more", "c1")).status(); },
+                 absl::StatusCode::kResourceExhausted, {"rule \"one-more\"", "16384"});
+}
+
 TEST(AllocateIdTest, WrapsToTheNextFreeId) {
   absl::flat_hash_set<uint32_t> used = {kMaxIdsPerKind, 1, 2};
   uint32_t next = kMaxIdsPerKind;

@@ -17,3 +17,9 @@ onvm_add_integration_test(nf_failure_test
   LIBS onvm_integration_stack onvm_common
   TIMEOUT 240)
 add_dependencies(nf_failure_test onvm-test-nf)
+
+onvm_add_integration_test(lossless_update_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/lossless_update_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 240)
+add_dependencies(lossless_update_test onvm-test-nf)

@@ -40,6 +40,8 @@ class Stack {
   // Stops the NFs, the agent and the engine (SIGTERM), in that order.
   void Stop();
   Process& engine() { return *engine_; }
+  // gRPC channel to this stack's agent.
+  std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   Process& agent() { return *agent_; }
 
   // Raw socket on the test side of an engine port.

@@ -54,6 +54,7 @@ enum onvm_stats_instance_state {
   ONVM_STATS_INSTANCE_FREE = 0,
   ONVM_STATS_INSTANCE_STARTING = 1,
   ONVM_STATS_INSTANCE_RUNNING = 2,
+  ONVM_STATS_INSTANCE_DRAINING = 3,
 };
 
 struct onvm_stats_header {
