@@ -39,6 +39,15 @@ grpc::Status EngineApi::GetEngine(grpc::ServerContext*, const onvm::v1::GetEngin
     response->set_dpdk_version(state->dpdk_version());
     response->set_abi_version(state->abi_version());
     response->set_applied_generation(state->applied_generation());
+    for (const onvm::engine::v1::LcoreInfo& in : state->lcores()) {
+      onvm::v1::EngineLcore* out = response->add_lcores();
+      out->set_lcore_id(in.lcore_id());
+      out->set_role(in.role());
+      out->set_socket(in.socket());
+      out->set_cpu(in.cpu());
+      out->mutable_rx_ports()->CopyFrom(in.rx_ports());
+      out->mutable_tx_ports()->CopyFrom(in.tx_ports());
+    }
   }
 
   // The start time lives in the stats segment; take it only from the

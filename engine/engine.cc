@@ -1,5 +1,6 @@
 #include "engine.h"
 
+#include <numa.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_ethdev.h>
@@ -15,6 +16,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "onvm/abi.h"
 #include "onvm/names.h"
 #include "onvm/pkt_meta.h"
@@ -24,8 +26,6 @@ namespace {
 
 using onvm::engine::v1::Response;
 
-constexpr char kPoolName[] = "onvm_pktmbuf_pool";
-constexpr unsigned kPoolCache = 256;
 constexpr uint32_t kMaxQsbrThreads = 64;
 
 std::string NewBootId() {
@@ -43,6 +43,21 @@ Response Error(const absl::Status& s) {
 }
 
 void Log(const std::string& line) { std::fprintf(stderr, "onvm-engine: %s\n", line.c_str()); }
+
+const char* LcoreRoleText(onvm_stats_lcore_role role) {
+  switch (role) {
+    case ONVM_LCORE_CONTROL:
+      return "control";
+    case ONVM_LCORE_WORKER:
+      return "worker";
+    case ONVM_LCORE_RX:
+      return "rx";
+    case ONVM_LCORE_TX:
+      return "tx";
+    default:
+      return "none";
+  }
+}
 
 uint32_t FirstCpu(unsigned lcore) {
   const rte_cpuset_t set = rte_lcore_cpuset(lcore);
@@ -77,14 +92,9 @@ absl::Status Engine::Init() {
         absl::StrCat("cannot register mbuf dynamic field: ", rte_strerror(rte_errno)));
   }
 
-  pool_.reset(rte_pktmbuf_pool_create(kPoolName, options_.mbufs, kPoolCache, 0,
-                                      RTE_MBUF_DEFAULT_BUF_SIZE,
-                                      static_cast<int>(rte_socket_id())));
-  if (pool_ == nullptr) {
-    return absl::ResourceExhaustedError(absl::StrCat("cannot create a mempool of ", options_.mbufs,
-                                                     " mbufs: ", rte_strerror(rte_errno),
-                                                     " (are enough hugepages free?)"));
-  }
+  auto pools = Mempools::Create(stats_.get(), options_.mbufs, static_cast<int>(rte_socket_id()));
+  if (!pools.ok()) return pools.status();
+  mempools_ = *std::move(pools);
 
   const size_t qsbr_size = rte_rcu_qsbr_get_memsize(kMaxQsbrThreads);
   qsbr_.reset(static_cast<rte_rcu_qsbr*>(rte_zmalloc("onvm_qsbr", qsbr_size, RTE_CACHE_LINE_SIZE)));
@@ -92,47 +102,39 @@ absl::Status Engine::Init() {
     return absl::InternalError("cannot set up RCU (rte_rcu_qsbr)");
   }
 
-  stats_->ClaimMempool(0, kPoolName, pool_->socket_id, pool_->size, pool_->cache_size);
-
-  auto ports = StartPorts(options_.ports, pool_.get());
+  auto ports =
+      StartPorts(options_.ports, [this](int socket) { return mempools_->ForSocket(socket); });
   if (!ports.ok()) return ports.status();
   ports_ = *std::move(ports);
+  std::vector<int> port_sockets;
   for (uint32_t i = 0; i < ports_.size(); ++i) {
     stats_->ClaimPort(i, ports_[i].port_id, ports_[i].name);
     port_entries_.push_back({ports_[i].name, ports_[i].port_id, &stats_->get()->ports[i]});
+    port_sockets.push_back(ports_[i].socket);
   }
 
-  nfs_ = std::make_unique<NfTable>(stats_.get(), pool_.get(), options_.ring_size, meta_offset_);
+  std::vector<LcoreSpec> workers;
+  unsigned lcore;
+  RTE_LCORE_FOREACH_WORKER(lcore) {
+    workers.push_back({lcore, static_cast<int>(rte_lcore_to_socket_id(lcore))});
+  }
+  if (workers.empty()) {
+    return absl::InvalidArgumentError(
+        "--lcores: need at least two lcores (control and one worker)");
+  }
+  if (workers.size() + 1 > ONVM_STATS_MAX_LCORES || workers.size() > kMaxQsbrThreads) {
+    return absl::InvalidArgumentError(absl::StrCat("--lcores: at most ", ONVM_STATS_MAX_LCORES - 1,
+                                                   " worker lcores are supported"));
+  }
+  layout_ = PlanLcores(workers, port_sockets);
+
+  nfs_ =
+      std::make_unique<NfTable>(stats_.get(), options_.ring_size, meta_offset_, layout_.shared());
   auto rules = BuildRuleTable(config_, port_entries_);
   if (!rules.ok()) return rules.status();
   rules_ = *std::move(rules);
   Publish();
-
-  worker_lcore_ = rte_get_next_lcore(-1, 1, 0);
-  if (worker_lcore_ >= RTE_MAX_LCORE) {
-    return absl::InvalidArgumentError(
-        "--lcores: need at least two lcores (control and one worker)");
-  }
-  stats_->ClaimLcore(0, rte_get_main_lcore(), ONVM_LCORE_CONTROL,
-                     static_cast<int32_t>(rte_lcore_to_socket_id(rte_get_main_lcore())),
-                     FirstCpu(rte_get_main_lcore()));
-  stats_->ClaimLcore(1, worker_lcore_, ONVM_LCORE_WORKER,
-                     static_cast<int32_t>(rte_lcore_to_socket_id(worker_lcore_)),
-                     FirstCpu(worker_lcore_));
-  worker_ctx_ = WorkerContext{};
-  worker_ctx_.snapshot = &current_;
-  worker_ctx_.qsbr = qsbr_.get();
-  worker_ctx_.qsbr_thread_id = 0;
-  worker_ctx_.meta_offset = meta_offset_;
-  worker_ctx_.engine_stats = &stats_->header();
-  worker_ctx_.idle_sleep_us = options_.idle_sleep_us;
-  worker_ctx_.stop = &worker_stop_;
-  worker_ctx_.lcore_stats = &stats_->get()->lcores[1];
-  SetLatencyBounds(rte_get_tsc_hz(), &worker_ctx_);
-  if (rte_eal_remote_launch(WorkerMain, &worker_ctx_, worker_lcore_) != 0) {
-    return absl::InternalError("cannot launch the worker lcore");
-  }
-  worker_running_ = true;
+  if (absl::Status s = LaunchWorkers(); !s.ok()) return s;
 
   mkdir(paths.run_dir.c_str(), 0755);
   auto control = ControlServer::Listen(
@@ -141,22 +143,91 @@ absl::Status Engine::Init() {
       [this](int conn_id) { OnConnectionClosed(conn_id); });
   if (!control.ok()) return control.status();
   control_ = *std::move(control);
-  Log(absl::StrCat("engine \"", options_.name, "\" up: ", ports_.size(), " port(s), worker lcore ",
-                   worker_lcore_, ", control socket ", paths.control_socket, ", boot id ",
+  Log(absl::StrCat("engine \"", options_.name, "\" up: ", ports_.size(), " port(s), ",
+                   DescribeLayout(), ", control socket ", paths.control_socket, ", boot id ",
                    boot_id_));
   return absl::OkStatus();
 }
 
+absl::Status Engine::LaunchWorkers() {
+  const unsigned main = rte_get_main_lcore();
+  stats_->ClaimLcore(0, main, ONVM_LCORE_CONTROL,
+                     static_cast<int32_t>(rte_lcore_to_socket_id(main)), FirstCpu(main));
+  if (layout_.shared()) {
+    // Packets for a port that another lcore transmits on reach it through
+    // that lcore's inbound ring (several producers, one consumer).
+    for (uint16_t i = 0; i < layout_.lcores.size(); ++i) {
+      rte_ring* ring = nullptr;
+      if (layout_.lcores[i].serves_nfs()) {
+        ring = rte_ring_create(absl::StrCat("onvm_lcore_in_", i).c_str(), options_.ring_size,
+                               layout_.lcores[i].socket, RING_F_SC_DEQ);
+        if (ring == nullptr) {
+          return absl::ResourceExhaustedError(
+              absl::StrCat("cannot create an inbound ring: ", rte_strerror(rte_errno)));
+        }
+      }
+      inbound_.push_back(ring);
+    }
+  }
+  for (uint16_t i = 0; i < layout_.lcores.size(); ++i) {
+    const PacketLcore& lc = layout_.lcores[i];
+    stats_->ClaimLcore(i + 1u, lc.lcore_id, lc.role, lc.socket, FirstCpu(lc.lcore_id));
+    auto ctx = std::make_unique<WorkerContext>();
+    ctx->snapshot = &current_;
+    ctx->qsbr = qsbr_.get();
+    ctx->qsbr_thread_id = i;
+    ctx->meta_offset = meta_offset_;
+    ctx->engine_stats = &stats_->header();
+    ctx->idle_sleep_us = options_.idle_sleep_us;
+    ctx->stop = &worker_stop_;
+    ctx->lcore_stats = &stats_->get()->lcores[i + 1];
+    ctx->index = i;
+    ctx->polls_ports = lc.polls_ports();
+    ctx->serves_nfs = lc.serves_nfs();
+    ctx->shared = layout_.shared();
+    ctx->rx_ports = lc.rx_ports;
+    ctx->port_tx_lcore = &layout_.port_tx_lcore;
+    ctx->inbound = &inbound_;
+    SetLatencyBounds(rte_get_tsc_hz(), ctx.get());
+    if (rte_eal_remote_launch(WorkerMain, ctx.get(), lc.lcore_id) != 0) {
+      return absl::InternalError(absl::StrCat("cannot launch lcore ", lc.lcore_id));
+    }
+    workers_.push_back(std::move(ctx));
+  }
+  return absl::OkStatus();
+}
+
+std::string Engine::DescribeLayout() const {
+  std::string out;
+  for (const PacketLcore& lc : layout_.lcores) {
+    std::vector<std::string> rx, tx;
+    for (uint16_t p : lc.rx_ports) rx.push_back(ports_[p].name);
+    for (uint16_t p : lc.tx_ports) tx.push_back(ports_[p].name);
+    absl::StrAppend(&out, out.empty() ? "" : "; ", "lcore ", lc.lcore_id, " ",
+                    LcoreRoleText(lc.role), " (socket ", lc.socket, ", rx [",
+                    absl::StrJoin(rx, ","), "], tx [", absl::StrJoin(tx, ","), "])");
+  }
+  return out;
+}
+
 Engine::~Engine() {
   control_.reset();
-  if (worker_running_) {
-    worker_stop_.store(true);
-    rte_eal_wait_lcore(worker_lcore_);
-  }
+  worker_stop_.store(true);
+  for (const auto& ctx : workers_) rte_eal_wait_lcore(layout_.lcores[ctx->index].lcore_id);
   StopPorts(ports_);
   nfs_.reset();
+  for (rte_ring* ring : inbound_) {
+    if (ring == nullptr) continue;
+    void* objs[64];
+    unsigned n;
+    while ((n = rte_ring_dequeue_burst(ring, objs, 64, nullptr)) != 0) {
+      rte_pktmbuf_free_bulk(reinterpret_cast<rte_mbuf**>(objs), n);
+    }
+    rte_ring_free(ring);
+  }
   current_.store(nullptr);
   published_.reset();
+  mempools_.reset();  // last: everything above returns mbufs to it
 }
 
 void Engine::Run(const std::atomic<bool>& stop) {
@@ -179,7 +250,7 @@ void Engine::Run(const std::atomic<bool>& stop) {
 }
 
 void Engine::RefreshGauges() {
-  stats_->SetMempoolInUse(0, rte_mempool_in_use_count(pool_.get()));
+  mempools_->RefreshStats();
   for (const NfSlot& s : nfs_->slots()) {
     if (s.state == NfState::kFree) continue;
     stats_->SetRingCounts(s.instance_id - 1, rte_ring_count(s.rx), rte_ring_count(s.tx));
@@ -200,9 +271,9 @@ void Engine::Publish() {
   std::unique_ptr<Snapshot> next = BuildSnapshot(config_, port_entries_, nfs_->Running(), rules_,
                                                  published_.get(), &chain_stats_);
   current_.store(next.get(), std::memory_order_release);
-  if (worker_running_) {
-    // Wait until the worker has passed a quiescent point: from then on it
-    // cannot hold a pointer into the previous snapshot.
+  if (!workers_.empty()) {
+    // Wait until every worker has passed a quiescent point: from then on
+    // none can hold a pointer into the previous snapshot.
     rte_rcu_qsbr_synchronize(qsbr_.get(), RTE_QSBR_THRID_INVALID);
   }
   published_ = std::move(next);
@@ -244,13 +315,19 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
         absl::StrCat("unknown service \"", req.service(), "\": engine \"", options_.name,
                      "\" has no such service configured (create it with onvmctl apply)")));
   }
-  auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid());
+  // The NF's rings and pool go on its CPU's NUMA node.
+  const int socket =
+      req.cpu() >= 0 && numa_available() >= 0 ? numa_node_of_cpu(req.cpu()) : SOCKET_ID_ANY;
+  absl::StatusOr<rte_mempool*> pool = mempools_->ForSocket(socket);
+  if (!pool.ok()) return Error(pool.status());
+  auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), socket,
+                             layout_.TxLcoreFor(nfs_->NextInstanceId(), socket));
   if (!slot.ok()) return Error(slot.status());
   // NFs take lcore ids from the top down so that they never collide with
   // the engine's own lcores (from 0 up) or with each other.
   const unsigned lcore_id = RTE_MAX_LCORE - (*slot)->instance_id;
   if (rte_lcore_is_enabled(lcore_id)) {
-    nfs_->Release(*slot);
+    nfs_->Release(*slot, mempools_->all());
     return Error(absl::ResourceExhaustedError(
         absl::StrCat("no free lcore id for another NF (the engine uses lcore ", lcore_id, ")")));
   }
@@ -261,7 +338,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   reply->set_instance_id((*slot)->instance_id);
   reply->set_rx_ring(NfTable::RxRingName((*slot)->instance_id - 1));
   reply->set_tx_ring(NfTable::TxRingName((*slot)->instance_id - 1));
-  reply->set_pktmbuf_pool(kPoolName);
+  reply->set_pktmbuf_pool((*pool)->name);
   reply->set_meta_dynfield(ONVM_PKT_META_DYNFIELD);
   reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
   reply->set_service_id(service_id);
@@ -362,6 +439,21 @@ Response Engine::GetState() {
   st->set_abi_version(ONVM_ABI_VERSION);
   st->set_dpdk_version(rte_version());
   for (uint32_t i = 0; i < ports_.size(); ++i) *st->add_ports() = DescribePort(ports_[i], i);
+  const unsigned main = rte_get_main_lcore();
+  auto* control = st->add_lcores();
+  control->set_lcore_id(main);
+  control->set_role("control");
+  control->set_socket(static_cast<int32_t>(rte_lcore_to_socket_id(main)));
+  control->set_cpu(FirstCpu(main));
+  for (const PacketLcore& lc : layout_.lcores) {
+    auto* info = st->add_lcores();
+    info->set_lcore_id(lc.lcore_id);
+    info->set_role(LcoreRoleText(lc.role));
+    info->set_socket(lc.socket);
+    info->set_cpu(FirstCpu(lc.lcore_id));
+    for (uint16_t p : lc.rx_ports) info->add_rx_ports(ports_[p].name);
+    for (uint16_t p : lc.tx_ports) info->add_tx_ports(ports_[p].name);
+  }
   for (const NfSlot& s : nfs_->slots()) {
     if (s.state == NfState::kFree) continue;
     auto* inst = st->add_instances();
@@ -383,7 +475,7 @@ void Engine::OnConnectionClosed(int conn_id) {
   const std::string name = absl::StrCat(slot->service, "-", slot->instance_id);
   slot->state = NfState::kStarting;  // out of Running(): the next snapshot skips it
   if (was_running) Publish();
-  const NfTable::Released freed = nfs_->Release(slot);
+  const NfTable::Released freed = nfs_->Release(slot, mempools_->all());
   onvm_stats_add(&stats_->header().drops[ONVM_DROP_NF_GONE], freed.on_rings + freed.held);
   Log(absl::StrCat(name, " gone; freed ", freed.on_rings, " packet(s) left on its rings and ",
                    freed.held, " it held"));

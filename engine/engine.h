@@ -15,6 +15,8 @@
 #include "absl/status/statusor.h"
 #include "control_server.h"
 #include "engine_options.h"
+#include "lcore_layout.h"
+#include "mempools.h"
 #include "named_slots.h"
 #include "nf_table.h"
 #include "ports.h"
@@ -39,9 +41,6 @@ class Engine {
   struct QsbrDeleter {
     void operator()(rte_rcu_qsbr* v) const;
   };
-  struct MempoolDeleter {
-    void operator()(rte_mempool* mp) const { rte_mempool_free(mp); }
-  };
 
   explicit Engine(const EngineOptions& options) : options_(options) {}
   absl::Status Init();
@@ -56,13 +55,16 @@ class Engine {
   // and frees the previous one once the worker has moved past it.
   void Publish();
   void RefreshPortCounters();
+  // Starts one packet lcore per entry of layout_.
+  absl::Status LaunchWorkers();
+  std::string DescribeLayout() const;
   // Mempool in-use count and NF ring depths, from the control thread.
   void RefreshGauges();
 
   EngineOptions options_;
   std::string boot_id_;
   std::unique_ptr<StatsSegment> stats_;
-  std::unique_ptr<rte_mempool, MempoolDeleter> pool_;
+  std::unique_ptr<Mempools> mempools_;
   std::unique_ptr<rte_rcu_qsbr, QsbrDeleter> qsbr_;
   int meta_offset_ = -1;
   std::vector<Port> ports_;
@@ -76,9 +78,9 @@ class Engine {
   std::unique_ptr<Snapshot> published_;
   std::atomic<const Snapshot*> current_{nullptr};
   std::atomic<bool> worker_stop_{false};
-  WorkerContext worker_ctx_{};
-  unsigned worker_lcore_ = 0;
-  bool worker_running_ = false;
+  LcoreLayout layout_;
+  std::vector<rte_ring*> inbound_;                       // by packet lcore index (owned)
+  std::vector<std::unique_ptr<WorkerContext>> workers_;  // launched ones
   std::unique_ptr<ControlServer> control_;
 };
 

@@ -59,21 +59,29 @@ NfTable::~NfTable() {
 std::string NfTable::RxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_rx_", slot); }
 std::string NfTable::TxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_tx_", slot); }
 
-absl::Status NfTable::EnsureRings(uint32_t index) {
+absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
   NfSlot& s = slots_[index];
-  // Rings live as long as the slot and are reused by the next instance:
-  // creating memzones per registration would fragment hugepage memory.
+  // Rings live as long as the slot and are reused by the next instance
+  // (creating memzones per registration would fragment hugepage memory),
+  // unless that instance runs on another NUMA socket.
+  if (s.rx != nullptr && s.ring_socket != socket) {
+    rte_ring_free(s.rx);
+    rte_ring_free(s.tx);
+    s.rx = s.tx = nullptr;
+  }
+  s.ring_socket = socket;
+  // rx: the packet lcores produce (one, or several when lcores are split),
+  // the NF consumes; tx: the NF produces, one packet lcore consumes.
+  const unsigned rx_flags = multi_producer_ ? RING_F_SC_DEQ : RING_F_SP_ENQ | RING_F_SC_DEQ;
   if (s.rx == nullptr) {
-    // rx: the worker produces, the NF consumes; tx the other way round.
-    s.rx = rte_ring_create(RxRingName(index).c_str(), ring_size_, SOCKET_ID_ANY,
-                           RING_F_SP_ENQ | RING_F_SC_DEQ);
+    s.rx = rte_ring_create(RxRingName(index).c_str(), ring_size_, socket, rx_flags);
     if (s.rx == nullptr) {
       return absl::ResourceExhaustedError(
           absl::StrCat("cannot create NF rx ring: ", rte_strerror(rte_errno)));
     }
   }
   if (s.tx == nullptr) {
-    s.tx = rte_ring_create(TxRingName(index).c_str(), ring_size_, SOCKET_ID_ANY,
+    s.tx = rte_ring_create(TxRingName(index).c_str(), ring_size_, socket,
                            RING_F_SP_ENQ | RING_F_SC_DEQ);
     if (s.tx == nullptr) {
       return absl::ResourceExhaustedError(
@@ -84,11 +92,13 @@ absl::Status NfTable::EnsureRings(uint32_t index) {
 }
 
 absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& service,
-                                          uint32_t service_id, int32_t pid) {
+                                          uint32_t service_id, int32_t pid, int socket,
+                                          uint16_t tx_lcore) {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     NfSlot& s = slots_[i];
     if (s.state != NfState::kFree) continue;
-    if (absl::Status st = EnsureRings(i); !st.ok()) return st;
+    if (absl::Status st = EnsureRings(i, socket); !st.ok()) return st;
+    s.tx_lcore = tx_lcore;
     s.state = NfState::kStarting;
     s.instance_id = i + 1;
     s.service = service;
@@ -100,6 +110,13 @@ absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& servic
   }
   return absl::ResourceExhaustedError(
       absl::StrCat("all ", slots_.size(), " NF instance slots are in use"));
+}
+
+uint32_t NfTable::NextInstanceId() const {
+  for (uint32_t i = 0; i < slots_.size(); ++i) {
+    if (slots_[i].state == NfState::kFree) return i + 1;
+  }
+  return 0;
 }
 
 NfSlot* NfTable::ByConnection(int conn_id) {
@@ -114,11 +131,11 @@ void NfTable::MarkRunning(NfSlot* slot) {
   stats_->SetInstanceState(slot->instance_id - 1, ONVM_STATS_INSTANCE_RUNNING);
 }
 
-NfTable::Released NfTable::Release(NfSlot* slot) {
+NfTable::Released NfTable::Release(NfSlot* slot, const std::vector<rte_mempool*>& pools) {
   Released out;
   // Rings first: what is on them carries the owner mark too.
   out.on_rings = DrainRing(slot->rx, meta_offset_) + DrainRing(slot->tx, meta_offset_);
-  out.held = ReclaimHeld(slot->instance_id);
+  out.held = ReclaimHeld(slot->instance_id, pools);
   stats_->AddReclaimed(slot->instance_id - 1, out.held);
   stats_->ReleaseInstance(slot->instance_id - 1);
   slot->state = NfState::kFree;
@@ -127,9 +144,9 @@ NfTable::Released NfTable::Release(NfSlot* slot) {
   return out;
 }
 
-uint64_t NfTable::ReclaimHeld(uint32_t instance_id) {
+uint64_t NfTable::ReclaimHeld(uint32_t instance_id, const std::vector<rte_mempool*>& pools) {
   ReclaimScan scan{meta_offset_, static_cast<uint16_t>(instance_id), {}};
-  rte_mempool_obj_iter(pool_, CollectHeld, &scan);
+  for (rte_mempool* pool : pools) rte_mempool_obj_iter(pool, CollectHeld, &scan);
   for (rte_mbuf* m : scan.held) {
     Meta(m, meta_offset_)->owner = 0;
     // References the NF took died with it.
@@ -149,9 +166,10 @@ std::vector<RunningInstance> NfTable::Running() {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const NfSlot& s = slots_[i];
     if (s.state != NfState::kRunning && s.state != NfState::kDraining) continue;
-    out.push_back({s.service,
-                   InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i]},
-                   s.state == NfState::kDraining});
+    out.push_back(
+        {s.service,
+         InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i], s.tx_lcore},
+         s.state == NfState::kDraining});
   }
   return out;
 }

@@ -29,22 +29,31 @@ struct NfSlot {
   int conn_id = -1;  // control connection that is this NF's lease
   rte_ring* rx = nullptr;
   rte_ring* tx = nullptr;
+  int ring_socket = SOCKET_ID_ANY;  // where rx and tx were made
+  uint16_t tx_lcore = 0;            // packet lcore serving its tx ring
 };
 
 class NfTable {
  public:
   // `meta_offset`: the mbuf dynfield of struct onvm_pkt_meta, whose `owner`
   // marks what an NF holds.
-  NfTable(StatsSegment* stats, rte_mempool* pool, uint32_t ring_size, int meta_offset)
-      : stats_(stats), pool_(pool), ring_size_(ring_size), meta_offset_(meta_offset) {}
+  // `multi_producer`: several lcores may enqueue on an NF's rx ring.
+  NfTable(StatsSegment* stats, uint32_t ring_size, int meta_offset, bool multi_producer)
+      : stats_(stats),
+        ring_size_(ring_size),
+        meta_offset_(meta_offset),
+        multi_producer_(multi_producer) {}
   ~NfTable();
   NfTable(const NfTable&) = delete;
   NfTable& operator=(const NfTable&) = delete;
 
-  // Takes a free slot for a starting NF; its rings are empty.
+  // Takes a free slot for a starting NF; its rings are empty and on
+  // `socket` (SOCKET_ID_ANY: anywhere).
   absl::StatusOr<NfSlot*> Allocate(int conn_id, const std::string& service, uint32_t service_id,
-                                   int32_t pid);
+                                   int32_t pid, int socket, uint16_t tx_lcore);
   NfSlot* ByConnection(int conn_id);
+  // Instance id the next Allocate will hand out (0 if every slot is taken).
+  uint32_t NextInstanceId() const;
   void MarkRunning(NfSlot* slot);
   void MarkDraining(NfSlot* slot);
   struct Released {
@@ -55,7 +64,8 @@ class NfTable {
   // marked as held by the instance (what a killed NF had in hand), and
   // releases the slot. The caller must already have published a snapshot
   // without the instance, and its process must no longer touch packets.
-  Released Release(NfSlot* slot);
+  // `pools`: every pool the NF may have held mbufs of.
+  Released Release(NfSlot* slot, const std::vector<rte_mempool*>& pools);
 
   // Running and draining instances (the ones whose rings the worker serves).
   std::vector<RunningInstance> Running();
@@ -64,14 +74,13 @@ class NfTable {
   static std::string TxRingName(uint32_t slot);
 
  private:
-  absl::Status EnsureRings(uint32_t index);
-
-  uint64_t ReclaimHeld(uint32_t instance_id);
+  uint64_t ReclaimHeld(uint32_t instance_id, const std::vector<rte_mempool*>& pools);
+  absl::Status EnsureRings(uint32_t index, int socket);
 
   StatsSegment* stats_;
-  rte_mempool* pool_;
   uint32_t ring_size_;
   int meta_offset_;
+  bool multi_producer_;
   std::array<NfSlot, ONVM_STATS_MAX_INSTANCES> slots_;
 };
 

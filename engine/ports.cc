@@ -36,7 +36,7 @@ absl::StatusOr<uint16_t> ProbePort(const PortOption& opt) {
   return port_id;
 }
 
-absl::Status ConfigurePort(const PortOption& opt, uint16_t port_id, rte_mempool* pool) {
+absl::Status ConfigurePort(const PortOption& opt, uint16_t port_id, const PoolForSocket& pool_for) {
   rte_eth_conf conf{};
   int rc = rte_eth_dev_configure(port_id, 1, 1, &conf);
   if (rc < 0) return PortError(opt, "configure", rc);
@@ -46,7 +46,12 @@ absl::Status ConfigurePort(const PortOption& opt, uint16_t port_id, rte_mempool*
   if (rc < 0) return PortError(opt, "descriptor counts", rc);
   const int socket = rte_eth_dev_socket_id(port_id);
   const unsigned queue_socket = socket < 0 ? SOCKET_ID_ANY : static_cast<unsigned>(socket);
-  rc = rte_eth_rx_queue_setup(port_id, 0, rx_desc, queue_socket, nullptr, pool);
+  absl::StatusOr<rte_mempool*> pool = pool_for(socket);
+  if (!pool.ok()) {
+    return absl::Status(pool.status().code(),
+                        absl::StrCat("port '", opt.name, "': ", pool.status().message()));
+  }
+  rc = rte_eth_rx_queue_setup(port_id, 0, rx_desc, queue_socket, nullptr, *pool);
   if (rc < 0) return PortError(opt, "rx queue", rc);
   rc = rte_eth_tx_queue_setup(port_id, 0, tx_desc, queue_socket, nullptr);
   if (rc < 0) return PortError(opt, "tx queue", rc);
@@ -60,17 +65,17 @@ absl::Status ConfigurePort(const PortOption& opt, uint16_t port_id, rte_mempool*
 }  // namespace
 
 absl::StatusOr<std::vector<Port>> StartPorts(const std::vector<PortOption>& options,
-                                             rte_mempool* pool) {
+                                             const PoolForSocket& pool_for) {
   std::vector<Port> ports;
   for (const PortOption& opt : options) {
     auto port_id = ProbePort(opt);
-    absl::Status s = port_id.ok() ? ConfigurePort(opt, *port_id, pool) : port_id.status();
+    absl::Status s = port_id.ok() ? ConfigurePort(opt, *port_id, pool_for) : port_id.status();
     if (!s.ok()) {
       if (port_id.ok()) rte_eth_dev_close(*port_id);
       StopPorts(ports);
       return s;
     }
-    ports.push_back({opt.name, opt.devargs, *port_id});
+    ports.push_back({opt.name, opt.devargs, *port_id, rte_eth_dev_socket_id(*port_id)});
   }
   return ports;
 }

@@ -5,6 +5,7 @@
 #include <rte_mempool.h>
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -18,13 +19,17 @@ struct Port {
   std::string name;
   std::string devargs;
   uint16_t port_id;
+  int socket;  // NUMA node, -1 when the device does not say
 };
+
+// The mbuf pool for a port's receive queue, by the port's NUMA node.
+using PoolForSocket = std::function<absl::StatusOr<rte_mempool*>(int socket)>;
 
 // Probes each virtual device (PCI devices were probed by EAL from its
 // allow-list), configures one rx and one tx queue and starts it. On error the
 // message names the port; ports already started are stopped and closed.
 absl::StatusOr<std::vector<Port>> StartPorts(const std::vector<PortOption>& options,
-                                             rte_mempool* pool);
+                                             const PoolForSocket& pool_for);
 
 // Stops and closes every port (flushes pcap output files).
 void StopPorts(const std::vector<Port>& ports);

@@ -30,6 +30,7 @@ struct InstanceRoute {
   rte_ring* rx;  // engine -> NF
   rte_ring* tx;  // NF -> engine
   onvm_stats_instance* stats;
+  uint16_t tx_lcore = 0;  // the packet lcore (LcoreLayout index) that drains `tx`
 };
 
 enum class EndKind : uint8_t { kDrop, kOut };

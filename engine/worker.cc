@@ -51,14 +51,25 @@ class Worker {
   void RecordLatency(onvm_stats_chain* c, uint64_t cycles) {
     unsigned b = 0;
     while (b < ONVM_STATS_LATENCY_BUCKETS - 1 && cycles > ctx_.latency_bounds[b]) ++b;
-    onvm_stats_add(&c->latency_buckets[b], 1);
-    onvm_stats_add(&c->latency_sum_ns, static_cast<uint64_t>(cycles * ctx_.ns_per_cycle));
+    Add(&c->latency_buckets[b], 1);
+    Add(&c->latency_sum_ns, static_cast<uint64_t>(cycles * ctx_.ns_per_cycle));
   }
   void ToPort(const Snapshot& s, uint16_t port_index, rte_mbuf* m);
   void FlushInstances(const Snapshot& s);
   void FlushPorts(const Snapshot& s);
+  // Counters: single-writer stores with one packet lcore; atomic adds when
+  // several may write the same counter (a predictable branch, fixed for
+  // the engine's life).
+  void Add(uint64_t* counter, uint64_t n) {
+    if (ctx_.shared) {
+      __atomic_fetch_add(counter, n, __ATOMIC_RELAXED);
+    } else {
+      onvm_stats_add(counter, n);
+    }
+  }
+  uint32_t DrainInbound(const Snapshot& s);
   void Drop(rte_mbuf* m, onvm_drop_reason reason) {
-    onvm_stats_add(&ctx_.engine_stats->drops[reason], 1);
+    Add(&ctx_.engine_stats->drops[reason], 1);
     rte_pktmbuf_free(m);
   }
   onvm_pkt_meta* Meta(rte_mbuf* m) {
@@ -84,8 +95,13 @@ void Worker::Run() {
   while (!ctx_.stop->load(std::memory_order_relaxed)) {
     const Snapshot& s = *ctx_.snapshot->load(std::memory_order_acquire);
     uint32_t work = 0;
-    for (uint16_t p = 0; p < s.ports.size(); ++p) work += PollPort(s, p);
-    for (uint16_t i = 0; i < s.instances.size(); ++i) work += DrainInstance(s, i);
+    for (uint16_t p : ctx_.rx_ports) work += PollPort(s, p);
+    if (ctx_.serves_nfs) {
+      for (uint16_t i = 0; i < s.instances.size(); ++i) {
+        if (s.instances[i].tx_lcore == ctx_.index) work += DrainInstance(s, i);
+      }
+      if (ctx_.shared) work += DrainInbound(s);
+    }
     FlushInstances(s);
     FlushPorts(s);
     // Nothing from `s` is held past this point.
@@ -98,8 +114,8 @@ void Worker::Run() {
     total += spent;
     if (work != 0) busy += spent;
     if (total >= kCyclesPerPublish) {
-      onvm_stats_add(&ctx_.lcore_stats->busy_cycles, busy);
-      onvm_stats_add(&ctx_.lcore_stats->total_cycles, total);
+      Add(&ctx_.lcore_stats->busy_cycles, busy);
+      Add(&ctx_.lcore_stats->total_cycles, total);
       busy = total = 0;
     }
     if (work != 0) {
@@ -138,21 +154,21 @@ uint32_t Worker::PollPort(const Snapshot& s, uint16_t port_index) {
   }
   s.rules->classifier.Classify(port_index, acl_keys_.data(), n, rule_.data());
   for (uint16_t i = 0; i < n; ++i) Dispatch(s, port_index, pkts[i], keys_[i], rule_[i], now);
-  onvm_stats_add(&port.stats->rx_packets, n);
-  onvm_stats_add(&port.stats->rx_bytes, bytes);
+  Add(&port.stats->rx_packets, n);
+  Add(&port.stats->rx_bytes, bytes);
   return n;
 }
 
 void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const PacketKey& key,
                       uint32_t rule, uint64_t now) {
   if (rule == Classifier::kNoMatch) {
-    onvm_stats_add(&s.ports[port_index].stats->no_match_dropped, 1);
+    Add(&s.ports[port_index].stats->no_match_dropped, 1);
     rte_pktmbuf_free(m);
     return;
   }
   const RuleRoute& hit = s.rules->rules[rule];
-  onvm_stats_add(&hit.stats->packets, 1);
-  onvm_stats_add(&hit.stats->bytes, m->pkt_len);
+  Add(&hit.stats->packets, 1);
+  Add(&hit.stats->bytes, m->pkt_len);
   switch (hit.action) {
     case RuleAction::kDrop:
       Drop(m, ONVM_DROP_RULE);
@@ -170,8 +186,8 @@ void Worker::Dispatch(const Snapshot& s, uint16_t port_index, rte_mbuf* m, const
     m->ol_flags |= RTE_MBUF_F_RX_RSS_HASH;
   }
   const ChainRoute& chain = s.chains[hit.target];
-  onvm_stats_add(&chain.stats->packets, 1);
-  onvm_stats_add(&chain.stats->bytes, m->pkt_len);
+  Add(&chain.stats->packets, 1);
+  Add(&chain.stats->bytes, m->pkt_len);
   onvm_pkt_meta* meta = Meta(m);
   meta->chain = hit.target;
   meta->hop = 0;
@@ -199,7 +215,7 @@ void Worker::ToService(const Snapshot& s, rte_mbuf* m, onvm_pkt_meta* meta, uint
 }
 
 void Worker::ChainEnd(const Snapshot& s, rte_mbuf* m, const ChainRoute& chain, uint64_t now) {
-  onvm_stats_add(&chain.stats->completed, 1);
+  Add(&chain.stats->completed, 1);
   RecordLatency(chain.stats, now - Meta(m)->rx_tsc);
   if (chain.end == EndKind::kOut) {
     ToPort(s, chain.end_port, m);
@@ -221,7 +237,7 @@ uint32_t Worker::DrainInstance(const Snapshot& s, uint16_t inst_index) {
       rte_ring_dequeue_burst(inst.tx, reinterpret_cast<void**>(pkts), kBurst, nullptr);
   if (n == 0) return 0;
   const uint64_t now = rte_rdtsc();
-  onvm_stats_add(&inst.stats->tx_packets, n);
+  Add(&inst.stats->tx_packets, n);
   uint64_t handler_drops = 0;
   for (unsigned i = 0; i < n; ++i) {
     rte_mbuf* m = pkts[i];
@@ -278,7 +294,7 @@ uint32_t Worker::DrainInstance(const Snapshot& s, uint16_t inst_index) {
         break;
     }
   }
-  if (handler_drops != 0) onvm_stats_add(&inst.stats->dropped_by_handler, handler_drops);
+  if (handler_drops != 0) Add(&inst.stats->dropped_by_handler, handler_drops);
   return n;
 }
 
@@ -293,15 +309,23 @@ void Worker::FlushInstances(const Snapshot& s) {
     for (uint16_t k = 0; k < b.n; ++k) Meta(b.pkts[k])->owner = owner;
     const unsigned sent =
         rte_ring_enqueue_burst(inst.rx, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
-    onvm_stats_add(&inst.stats->rx_packets, sent);
+    Add(&inst.stats->rx_packets, sent);
     if (sent < b.n) {
       // A full ring is a counted drop, never a stall of the rx path.
       for (uint16_t k = sent; k < b.n; ++k) Meta(b.pkts[k])->owner = 0;
-      onvm_stats_add(&inst.stats->dropped_ring_full, b.n - sent);
+      Add(&inst.stats->dropped_ring_full, b.n - sent);
       rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
     }
     b.n = 0;
   }
+}
+
+uint32_t Worker::DrainInbound(const Snapshot& s) {
+  rte_mbuf* pkts[kBurst];
+  const unsigned n = rte_ring_dequeue_burst((*ctx_.inbound)[ctx_.index],
+                                            reinterpret_cast<void**>(pkts), kBurst, nullptr);
+  for (unsigned i = 0; i < n; ++i) ToPort(s, Meta(pkts[i])->out_port, pkts[i]);
+  return n;
 }
 
 void Worker::FlushPorts(const Snapshot& s) {
@@ -309,6 +333,19 @@ void Worker::FlushPorts(const Snapshot& s) {
     Batch& b = to_port_[p];
     if (b.n == 0) continue;
     const PortRoute& port = s.ports[p];
+    const uint16_t owner = (*ctx_.port_tx_lcore)[p];
+    if (owner != ctx_.index) {
+      // Another lcore transmits on this port: hand the packets over.
+      for (uint16_t i = 0; i < b.n; ++i) Meta(b.pkts[i])->out_port = p;
+      const unsigned handed = rte_ring_enqueue_burst(
+          (*ctx_.inbound)[owner], reinterpret_cast<void**>(b.pkts), b.n, nullptr);
+      if (handed < b.n) {
+        Add(&port.stats->tx_dropped, b.n - handed);
+        rte_pktmbuf_free_bulk(b.pkts + handed, b.n - handed);
+      }
+      b.n = 0;
+      continue;
+    }
     uint64_t bytes = 0;
     for (uint16_t i = 0; i < b.n; ++i) bytes += b.pkts[i]->pkt_len;
     uint16_t sent = 0;
@@ -317,11 +354,11 @@ void Worker::FlushPorts(const Snapshot& s) {
     }
     if (sent < b.n) {
       for (uint16_t i = sent; i < b.n; ++i) bytes -= b.pkts[i]->pkt_len;
-      onvm_stats_add(&port.stats->tx_dropped, b.n - sent);
+      Add(&port.stats->tx_dropped, b.n - sent);
       rte_pktmbuf_free_bulk(b.pkts + sent, b.n - sent);
     }
-    onvm_stats_add(&port.stats->tx_packets, sent);
-    onvm_stats_add(&port.stats->tx_bytes, bytes);
+    Add(&port.stats->tx_packets, sent);
+    Add(&port.stats->tx_bytes, bytes);
     b.n = 0;
   }
 }

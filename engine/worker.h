@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <vector>
 
 #include "onvm/stats_layout.h"
 #include "snapshot.h"
@@ -22,6 +23,17 @@ struct WorkerContext {
   uint32_t idle_sleep_us;
   const std::atomic<bool>* stop;
   onvm_stats_lcore* lcore_stats;
+  // This lcore's place in the LcoreLayout and what it does there.
+  uint16_t index;
+  bool polls_ports;
+  bool serves_nfs;
+  // More than one packet lcore: counters may have several writers (atomic
+  // adds) and packets for a port another lcore transmits on go through
+  // that lcore's inbound ring.
+  bool shared;
+  std::vector<uint16_t> rx_ports;              // port indices it polls
+  const std::vector<uint16_t>* port_tx_lcore;  // port index -> lcore index
+  const std::vector<rte_ring*>* inbound;       // by lcore index; empty unless shared
   // ONVM_STATS_LATENCY_BOUNDS_NS in TSC cycles, and the TSC period.
   uint64_t latency_bounds[ONVM_STATS_LATENCY_BUCKETS - 1];
   double ns_per_cycle;

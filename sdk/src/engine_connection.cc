@@ -56,13 +56,15 @@ absl::StatusOr<engine::v1::Response> EngineConnection::Call(engine::v1::Request&
   return resp;
 }
 
-absl::StatusOr<engine::v1::RegisterNfReply> EngineConnection::Register(const std::string& service) {
+absl::StatusOr<engine::v1::RegisterNfReply> EngineConnection::Register(const std::string& service,
+                                                                       unsigned cpu) {
   engine::v1::Request req;
   engine::v1::RegisterNf* reg = req.mutable_register_nf();
   reg->set_service(service);
   reg->set_abi_version(ONVM_ABI_VERSION);
   reg->set_dpdk_version(rte_version());
   reg->set_pid(static_cast<int32_t>(::getpid()));
+  reg->set_cpu(static_cast<int32_t>(cpu));
   absl::StatusOr<engine::v1::Response> resp = Call(req);
   if (!resp.ok()) return resp.status();
   if (!resp->has_register_nf()) {

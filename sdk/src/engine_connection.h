@@ -30,7 +30,8 @@ class EngineConnection {
   // Registers this process for `service`. A refusal comes back with the
   // engine's status code and message; transport failures are Unavailable
   // or DeadlineExceeded.
-  absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service);
+  // `cpu` is the CPU the NF will poll on.
+  absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service, unsigned cpu);
   // Tells the engine the NF has attached and may receive traffic.
   absl::Status Ready();
   // Asks the engine to route nothing new to this NF; returns once it does.

@@ -335,7 +335,8 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   }
 
   // 2. Register.
-  absl::StatusOr<engine::v1::RegisterNfReply> reply = conn->Register(ctx.service);
+  const unsigned core = opts->core.has_value() ? *opts->core : FirstAllowedCpu();
+  absl::StatusOr<engine::v1::RegisterNfReply> reply = conn->Register(ctx.service, core);
   if (!reply.ok()) {
     const absl::Status& s = reply.status();
     const bool transport =
@@ -361,7 +362,6 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
     if (!message.empty()) Print(program, message);
     return code;
   };
-  const unsigned core = opts->core.has_value() ? *opts->core : FirstAllowedCpu();
   absl::StatusOr<Attachment> at = Attach(program, ctx.engine, *reply, core, &eal_up);
   if (!at.ok()) return finish(kExitFailure, at.status().message());
   pkt_meta_offset = at->meta_offset;

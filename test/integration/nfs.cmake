@@ -23,3 +23,9 @@ onvm_add_integration_test(lossless_update_test
   LIBS onvm_integration_stack onvm_common
   TIMEOUT 240)
 add_dependencies(lossless_update_test onvm-test-nf)
+
+onvm_add_integration_test(lcore_roles_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/lcore_roles_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 180)
+add_dependencies(lcore_roles_test onvm-test-nf)

@@ -54,6 +54,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
     if (absl::Status st = s->ns_->AddVethPair(p + "0", p + "1"); !st.ok()) return st;
     engine_args.push_back(absl::StrCat(p, "=net_af_packet", i, ",iface=", p, "0"));
   }
+  engine_args.insert(engine_args.end(), options.engine_args.begin(), options.engine_args.end());
   ProcessOptions in_netns;
   in_netns.netns = s->ns_->name();
   auto engine =

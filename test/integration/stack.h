@@ -25,6 +25,8 @@ struct StackOptions {
   // Replaces the net_af_packet devargs of a port (no veth pair is made for
   // it), e.g. {"out", "net_pcap0,tx_pcap=/tmp/x.pcap"}.
   std::map<std::string, std::string> devargs;
+  // More onvm-engine flags, e.g. {"--lcores", "0@0,1@1,2@1"}.
+  std::vector<std::string> engine_args;
 };
 
 class Stack {

@@ -29,7 +29,9 @@ struct onvm_pkt_meta {
    * them to the pool. An NF must therefore never free a packet itself: it
    * returns DROP. */
   uint16_t owner;
-  uint16_t reserved0;
+  /* Engine-internal: port index a packet handed between packet lcores is
+   * to be sent out of. */
+  uint16_t out_port;
   uint32_t reserved1;
   uint64_t rx_tsc; /* TSC when the engine received it (chain latency) */
 };
