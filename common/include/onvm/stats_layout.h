@@ -1,9 +1,14 @@
 /* Layout of the engine's stats segment, /dev/shm/onvm-NAME.stats.
  *
- * Written only by the engine, mapped read-only by everyone else. Every
- * counter has exactly one writer and is read and written with relaxed
- * atomics (__atomic_load_n / __atomic_store_n), so no reader takes a lock and
- * no writer waits. Metadata of a slot (names, ids) is guarded by its
+ * Written only by the engine, mapped read-only by everyone else. Counters
+ * are read and written with relaxed atomics, so no reader takes a lock and no
+ * writer waits. With one packet lcore (the 2-core layout) every counter has
+ * exactly one writer and is updated with a plain load and store
+ * (onvm_stats_add). With split rx/tx lcores the counters more than one lcore
+ * can touch (drops, rules, chains, an instance's rx side, a port's tx drops)
+ * are updated with relaxed atomic adds instead; per-lcore counters
+ * (onvm_stats_lcore) keep one writer. Slot sizes: onvm_stats_rule is not
+ * cache-line aligned on purpose (32,768 of them), the others are. Metadata of a slot (names, ids) is guarded by its
  * `generation`: odd while the engine rewrites the slot, even when stable. A
  * reader copies a slot and accepts the copy only if the generation was even
  * and unchanged across the copy. Shared by C and C++. */
@@ -12,7 +17,7 @@
 
 #include <stdint.h>
 
-#define ONVM_STATS_MAGIC 0x5441545354564e4fULL /* "ONVSTAT" + 'T', little-endian */
+#define ONVM_STATS_MAGIC 0x5441545354564e4fULL /* "ONVTSTAT" in little-endian byte order */
 #define ONVM_STATS_LAYOUT_VERSION 2u
 #define ONVM_STATS_MAX_PORTS 32
 #define ONVM_STATS_MAX_INSTANCES 128
