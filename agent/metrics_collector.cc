@@ -97,8 +97,15 @@ void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* ou
       "Packet buffers the NF instance still held when it exited, returned to the pool by the "
       "engine.",
       MetricType::Counter);
+  MetricFamily custom = Family(
+      "onvm_nf_custom_total",
+      "Counters an NF declares for itself (e.g. the monitor NF's per-protocol counts), by name.",
+      MetricType::Counter);
   for (const InstanceStats& in : reader.instances()) {
     const std::string id = absl::StrCat(in.instance_id);
+    for (const auto& [name, value] : in.custom) {
+      AddCounter(&custom, {{"service", in.service}, {"instance", id}, {"name", name}}, value);
+    }
     AddCounter(&rx, {{"service", in.service}, {"instance", id}}, in.rx_packets);
     AddCounter(&tx, {{"service", in.service}, {"instance", id}}, in.tx_packets);
     AddCounter(&dropped, {{"service", in.service}, {"instance", id}, {"reason", "ring_full"}},
@@ -111,7 +118,7 @@ void AddInstanceMetrics(const StatsReader& reader, std::vector<MetricFamily>* ou
              static_cast<double>(in.tx_ring_count));
     AddCounter(&reclaimed, {{"service", in.service}, {"instance", id}}, in.reclaimed);
   }
-  AppendNonEmpty({&rx, &tx, &dropped, &ring, &reclaimed}, out);
+  AppendNonEmpty({&rx, &tx, &dropped, &ring, &reclaimed, &custom}, out);
 }
 
 // The segment counts latencies per bucket; Prometheus wants cumulative

@@ -254,6 +254,10 @@ void Engine::RefreshGauges() {
   for (const NfSlot& s : nfs_->slots()) {
     if (s.state == NfState::kFree) continue;
     stats_->SetRingCounts(s.instance_id - 1, rte_ring_count(s.rx), rte_ring_count(s.tx));
+    if (s.custom_count != 0) {
+      stats_->SetCustomValues(s.instance_id - 1, static_cast<const uint64_t*>(s.counters->addr),
+                              s.custom_count);
+    }
   }
 }
 
@@ -284,7 +288,7 @@ Response Engine::Handle(int conn_id, const onvm::engine::v1::Request& request) {
     case onvm::engine::v1::Request::kRegisterNf:
       return RegisterNf(conn_id, request.register_nf());
     case onvm::engine::v1::Request::kNfReady:
-      return NfReady(conn_id);
+      return NfReady(conn_id, request.nf_ready());
     case onvm::engine::v1::Request::kNfDrain:
       return NfDrain(conn_id);
     case onvm::engine::v1::Request::kSetConfig:
@@ -343,14 +347,33 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
   reply->set_service_id(service_id);
   reply->set_lcore_id(lcore_id);
+  reply->set_counters_memzone(NfTable::CountersName((*slot)->instance_id - 1));
   return r;
 }
 
-Response Engine::NfReady(int conn_id) {
+Response Engine::NfReady(int conn_id, const onvm::engine::v1::NfReady& req) {
   NfSlot* slot = nfs_->ByConnection(conn_id);
   if (slot == nullptr || slot->state != NfState::kStarting) {
     return Error(absl::FailedPreconditionError("nf_ready before a successful register_nf"));
   }
+  if (req.counters_size() > ONVM_STATS_MAX_CUSTOM) {
+    return Error(absl::InvalidArgumentError(absl::StrCat(
+        "counters: ", req.counters_size(), " declared, at most ", ONVM_STATS_MAX_CUSTOM)));
+  }
+  std::vector<std::string> names;
+  for (int i = 0; i < req.counters_size(); ++i) {
+    const std::string field = absl::StrCat("counters[", i, "]");
+    if (absl::Status s = ValidateCounterName(field, req.counters(i)); !s.ok()) return Error(s);
+    for (const std::string& n : names) {
+      if (n == req.counters(i)) {
+        return Error(
+            absl::InvalidArgumentError(absl::StrCat(field, ": '", n, "' is declared twice")));
+      }
+    }
+    names.push_back(req.counters(i));
+  }
+  stats_->SetCustomNames(slot->instance_id - 1, names);
+  slot->custom_count = static_cast<uint32_t>(names.size());
   nfs_->MarkRunning(slot);
   stats_->SetInstanceLcore(slot->instance_id - 1, RTE_MAX_LCORE - slot->instance_id);
   Publish();

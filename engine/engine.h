@@ -46,7 +46,7 @@ class Engine {
   absl::Status Init();
   onvm::engine::v1::Response Handle(int conn_id, const onvm::engine::v1::Request& request);
   onvm::engine::v1::Response RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req);
-  onvm::engine::v1::Response NfReady(int conn_id);
+  onvm::engine::v1::Response NfReady(int conn_id, const onvm::engine::v1::NfReady& req);
   onvm::engine::v1::Response NfDrain(int conn_id);
   onvm::engine::v1::Response SetConfig(const onvm::engine::v1::SetConfig& req);
   onvm::engine::v1::Response GetState();

@@ -1,8 +1,11 @@
 #include "nf_table.h"
 
+#include <cstring>
+
 #include <rte_errno.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
+#include <rte_memzone.h>
 
 #include "absl/strings/str_cat.h"
 #include "onvm/pkt_meta.h"
@@ -53,11 +56,13 @@ NfTable::~NfTable() {
     DrainRing(s.tx, meta_offset_);
     rte_ring_free(s.rx);
     rte_ring_free(s.tx);
+    rte_memzone_free(s.counters);
   }
 }
 
 std::string NfTable::RxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_rx_", slot); }
 std::string NfTable::TxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_tx_", slot); }
+std::string NfTable::CountersName(uint32_t slot) { return absl::StrCat("onvm_nf_ctr_", slot); }
 
 absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
   NfSlot& s = slots_[index];
@@ -80,6 +85,14 @@ absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
           absl::StrCat("cannot create NF rx ring: ", rte_strerror(rte_errno)));
     }
   }
+  if (s.counters == nullptr) {
+    s.counters = rte_memzone_reserve(CountersName(index).c_str(),
+                                     ONVM_STATS_MAX_CUSTOM * sizeof(uint64_t), SOCKET_ID_ANY, 0);
+    if (s.counters == nullptr) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat("cannot reserve the NF counters memzone: ", rte_strerror(rte_errno)));
+    }
+  }
   if (s.tx == nullptr) {
     s.tx = rte_ring_create(TxRingName(index).c_str(), ring_size_, socket,
                            RING_F_SP_ENQ | RING_F_SC_DEQ);
@@ -99,6 +112,8 @@ absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& servic
     if (s.state != NfState::kFree) continue;
     if (absl::Status st = EnsureRings(i, socket); !st.ok()) return st;
     s.tx_lcore = tx_lcore;
+    s.custom_count = 0;
+    std::memset(s.counters->addr, 0, s.counters->len);
     s.state = NfState::kStarting;
     s.instance_id = i + 1;
     s.service = service;

@@ -3,6 +3,7 @@
 #define ONVM_ENGINE_NF_TABLE_H_
 
 #include <rte_mempool.h>
+#include <rte_memzone.h>
 #include <rte_ring.h>
 
 #include <array>
@@ -30,7 +31,11 @@ struct NfSlot {
   rte_ring* rx = nullptr;
   rte_ring* tx = nullptr;
   int ring_socket = SOCKET_ID_ANY;  // where rx and tx were made
-  uint16_t tx_lcore = 0;            // packet lcore serving its tx ring
+  // ONVM_STATS_MAX_CUSTOM values the NF writes (its own counters), and how
+  // many it declared.
+  const rte_memzone* counters = nullptr;
+  uint32_t custom_count = 0;
+  uint16_t tx_lcore = 0;  // packet lcore serving its tx ring
 };
 
 class NfTable {
@@ -72,6 +77,7 @@ class NfTable {
   const std::array<NfSlot, ONVM_STATS_MAX_INSTANCES>& slots() const { return slots_; }
   static std::string RxRingName(uint32_t slot);
   static std::string TxRingName(uint32_t slot);
+  static std::string CountersName(uint32_t slot);
 
  private:
   uint64_t ReclaimHeld(uint32_t instance_id, const std::vector<rte_mempool*>& pools);

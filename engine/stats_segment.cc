@@ -108,6 +108,9 @@ void StatsSegment::ClaimInstance(uint32_t slot, uint32_t instance_id, int32_t pi
   s.rx_packets = s.tx_packets = s.dropped_ring_full = s.dropped_by_handler = 0;
   s.rx_ring_count = s.tx_ring_count = s.reclaimed = 0;
   s.lcore_id = 0;
+  s.custom_count = 0;
+  std::memset(s.custom_names, 0, sizeof(s.custom_names));
+  std::memset(s.custom, 0, sizeof(s.custom));
   s.state = ONVM_STATS_INSTANCE_STARTING;
   EndWrite(&s.generation);
 }
@@ -205,6 +208,25 @@ void StatsSegment::AddReclaimed(uint32_t slot, uint64_t n) {
 
 void StatsSegment::SetInstanceLcore(uint32_t slot, uint32_t lcore_id) {
   __atomic_store_n(&seg_->instances[slot].lcore_id, lcore_id, __ATOMIC_RELAXED);
+}
+
+void StatsSegment::SetCustomNames(uint32_t slot, const std::vector<std::string>& names) {
+  onvm_stats_instance& s = seg_->instances[slot];
+  BeginWrite(&s.generation);
+  std::memset(s.custom_names, 0, sizeof(s.custom_names));
+  for (size_t i = 0; i < names.size() && i < ONVM_STATS_MAX_CUSTOM; ++i) {
+    std::memcpy(s.custom_names[i], names[i].data(),
+                std::min<size_t>(names[i].size(), ONVM_STATS_CUSTOM_NAME_LEN - 1));
+  }
+  s.custom_count = static_cast<uint32_t>(std::min<size_t>(names.size(), ONVM_STATS_MAX_CUSTOM));
+  EndWrite(&s.generation);
+}
+
+void StatsSegment::SetCustomValues(uint32_t slot, const uint64_t* values, uint32_t n) {
+  onvm_stats_instance& s = seg_->instances[slot];
+  for (uint32_t i = 0; i < n && i < ONVM_STATS_MAX_CUSTOM; ++i) {
+    __atomic_store_n(&s.custom[i], __atomic_load_n(&values[i], __ATOMIC_RELAXED), __ATOMIC_RELAXED);
+  }
 }
 
 void StatsSegment::Heartbeat() {

@@ -5,6 +5,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "onvm/stats_layout.h"
@@ -48,6 +49,10 @@ class StatsSegment {
   void SetRingCounts(uint32_t slot, uint64_t rx, uint64_t tx);
   void AddReclaimed(uint32_t slot, uint64_t n);
   void SetInstanceLcore(uint32_t slot, uint32_t lcore_id);
+  // Names of the instance's own counters (at most ONVM_STATS_MAX_CUSTOM,
+  // validated), and their current values.
+  void SetCustomNames(uint32_t slot, const std::vector<std::string>& names);
+  void SetCustomValues(uint32_t slot, const uint64_t* values, uint32_t n);
   void Heartbeat();
 
  private:

@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "onvm/stats_layout.h"
 
 namespace onvm {
 namespace {
@@ -17,8 +18,8 @@ absl::Status ValidateName(absl::string_view field, absl::string_view value) {
     return absl::InvalidArgumentError(absl::StrCat(field, ": must not be empty"));
   }
   if (value.size() > 63) {
-    return absl::InvalidArgumentError(
-        absl::StrCat(field, ": '", value.substr(0, 63), "...' is longer than 63 characters"));
+    return absl::InvalidArgumentError(absl::StrCat(
+        field, ": '", absl::CHexEscape(value.substr(0, 63)), "...' is longer than 63 characters"));
   }
   for (char c : value) {
     if (!IsAlnumLower(c) && c != '-') {
@@ -43,6 +44,23 @@ EnginePaths PathsForEngine(absl::string_view name) {
   p.stats_path = absl::StrCat("/dev/shm/onvm-", name, ".stats");
   p.file_prefix = absl::StrCat("onvm-", name);
   return p;
+}
+
+absl::Status ValidateCounterName(absl::string_view field, absl::string_view value) {
+  if (value.empty() || value.size() >= ONVM_STATS_CUSTOM_NAME_LEN) {
+    return absl::InvalidArgumentError(absl::StrCat(field, ": '", absl::CHexEscape(value),
+                                                   "' must be 1 to ",
+                                                   ONVM_STATS_CUSTOM_NAME_LEN - 1, " characters"));
+  }
+  for (size_t i = 0; i < value.size(); ++i) {
+    const char c = value[i];
+    const bool ok = (c >= 'a' && c <= 'z') || c == '_' || (i > 0 && c >= '0' && c <= '9');
+    if (!ok) {
+      return absl::InvalidArgumentError(absl::StrCat(field, ": '", absl::CHexEscape(value),
+                                                     "' is not a counter name ([a-z_][a-z0-9_]*)"));
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace onvm

@@ -5,6 +5,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <ctime>
@@ -271,6 +272,12 @@ std::vector<InstanceStats> StatsReader::instances() const {
       s.tx_ring_count = Load(in.tx_ring_count);
       s.reclaimed = Load(in.reclaimed);
       s.lcore_id = Load32(in.lcore_id);
+      const uint32_t n = std::min<uint32_t>(Load32(in.custom_count), ONVM_STATS_MAX_CUSTOM);
+      s.custom.clear();
+      for (uint32_t c = 0; c < n; ++c) {
+        s.custom.emplace_back(LoadName(in.custom_names[c], ONVM_STATS_CUSTOM_NAME_LEN),
+                              Load(in.custom[c]));
+      }
     });
     if (ok && s.state != ONVM_STATS_INSTANCE_FREE) out.push_back(std::move(s));
   }

@@ -128,4 +128,15 @@ void onvm_nf_ctx_stats(const onvm_nf_ctx* ctx, onvm_nf_stats* out) {
   out->freed_on_stop = s.freed_on_stop;
 }
 
+uint64_t* onvm_nf_ctx_add_counter(onvm_nf_ctx* ctx, const char* name) {
+  auto& c = *reinterpret_cast<onvm::NfContext*>(ctx);
+  absl::StatusOr<onvm::Counter> counter = c.AddCounter(name == nullptr ? "" : name);
+  if (!counter.ok()) {
+    std::fprintf(stderr, "%s: %s\n", c.program.c_str(),
+                 std::string(counter.status().message()).c_str());
+    return nullptr;
+  }
+  return counter->address();
+}
+
 }  // extern "C"

@@ -73,8 +73,9 @@ absl::StatusOr<engine::v1::RegisterNfReply> EngineConnection::Register(const std
   return std::move(*resp->mutable_register_nf());
 }
 
-absl::Status EngineConnection::Ready() {
+absl::Status EngineConnection::Ready(const std::vector<std::string>& counters) {
   engine::v1::Request req;
+  for (const std::string& c : counters) req.mutable_nf_ready()->add_counters(c);
   req.mutable_nf_ready();
   return Call(req).status();
 }

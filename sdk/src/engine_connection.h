@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
@@ -33,7 +34,8 @@ class EngineConnection {
   // `cpu` is the CPU the NF will poll on.
   absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service, unsigned cpu);
   // Tells the engine the NF has attached and may receive traffic.
-  absl::Status Ready();
+  // `counters`: names of the NF's own counters (NfContext::AddCounter).
+  absl::Status Ready(const std::vector<std::string>& counters);
   // Asks the engine to route nothing new to this NF; returns once it does.
   absl::Status Drain();
   // Non-blocking: true once the engine has closed its end.

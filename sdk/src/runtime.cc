@@ -8,6 +8,7 @@
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
+#include <rte_memzone.h>
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
@@ -22,6 +23,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "engine_connection.h"
@@ -29,6 +31,7 @@
 #include "onvm/names.h"
 #include "onvm/nf.hpp"
 #include "onvm/pkt_meta.h"
+#include "onvm/stats_layout.h"
 #include "options.h"
 
 namespace onvm {
@@ -86,6 +89,7 @@ struct Attachment {
   rte_ring* tx = nullptr;
   rte_mempool* pool = nullptr;
   int meta_offset = -1;
+  uint64_t* counters = nullptr;  // ONVM_STATS_MAX_CUSTOM values
 };
 
 std::string RteError() {
@@ -140,6 +144,14 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
     return absl::NotFoundError(
         absl::StrCat("mbuf pool \"", reply.pktmbuf_pool(),
                      "\" not found in the engine's shared memory: ", RteError()));
+  }
+  if (!reply.counters_memzone().empty()) {
+    const rte_memzone* mz = rte_memzone_lookup(reply.counters_memzone().c_str());
+    if (mz == nullptr || mz->len < ONVM_STATS_MAX_CUSTOM * sizeof(uint64_t)) {
+      return absl::NotFoundError(absl::StrCat("counters memzone \"", reply.counters_memzone(),
+                                              "\" not found in the engine's shared memory"));
+    }
+    at.counters = static_cast<uint64_t*>(mz->addr);
   }
   const std::string dynfield =
       reply.meta_dynfield().empty() ? ONVM_PKT_META_DYNFIELD : reply.meta_dynfield();
@@ -368,11 +380,14 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   ctx.lcore = rte_lcore_id();
   ctx.socket_id = static_cast<int>(rte_socket_id());
   ctx.pktmbuf_pool = at->pool;
+  ctx.counter_values_ = at->counters;
   if (StopRequested()) return finish(kExitOk, "");
 
   // The NF's own setup, before any traffic comes.
   if (hooks.init != nullptr) {
+    ctx.counters_open_ = true;
     const absl::Status s = hooks.init(hooks.nf, ctx, opts->nf_args);
+    ctx.counters_open_ = false;
     if (!s.ok()) {
       const bool usage = absl::IsInvalidArgument(s);
       const int code = finish(usage ? kExitUsage : kExitFailure, s.message());
@@ -382,7 +397,7 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   }
 
   // 4. Ready: the engine starts routing to our rx ring.
-  if (absl::Status s = conn->Ready(); !s.ok()) {
+  if (absl::Status s = conn->Ready(ctx.counter_names()); !s.ok()) {
     return finish(kExitFailure, absl::StrCat("engine \"", ctx.engine,
                                              "\" did not accept the NF as ready: ", s.message()));
   }
@@ -413,5 +428,25 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
 }  // namespace internal
 
 void RequestStop() { internal::g_stop.store(true, std::memory_order_relaxed); }
+
+absl::StatusOr<Counter> NfContext::AddCounter(absl::string_view name) {
+  if (!counters_open_) {
+    return absl::FailedPreconditionError("AddCounter: counters are declared in the Init hook only");
+  }
+  const std::string field = absl::StrCat("counter \"", absl::CHexEscape(name), "\"");
+  if (absl::Status s = ValidateCounterName(field, name); !s.ok()) return s;
+  for (const std::string& n : counter_names_) {
+    if (n == name) return absl::InvalidArgumentError(absl::StrCat(field, ": declared twice"));
+  }
+  if (counter_names_.size() == ONVM_STATS_MAX_CUSTOM) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(field, ": an NF may declare at most ", ONVM_STATS_MAX_CUSTOM, " counters"));
+  }
+  if (counter_values_ == nullptr) {
+    return absl::FailedPreconditionError("AddCounter: the engine gave no counters memzone");
+  }
+  counter_names_.emplace_back(name);
+  return Counter(&counter_values_[counter_names_.size() - 1]);
+}
 
 }  // namespace onvm

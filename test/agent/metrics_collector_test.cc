@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <iterator>
 #include <string>
@@ -61,6 +62,9 @@ void Populate(FakeStatsSegment& fake) {
   fw.rx_ring_count = 17;
   fw.tx_ring_count = 4;
   fw.reclaimed = 32;
+  std::strncpy(fw.custom_names[0], "allowed", ONVM_STATS_CUSTOM_NAME_LEN - 1);
+  fw.custom[0] = 77;
+  fw.custom_count = 1;
   onvm_stats_chain& web = fake.AddChain(1, "web", 1);
   web.packets = 12;
   web.bytes = 768;
@@ -145,6 +149,9 @@ TEST(MetricsCollectorTest, ExportsChainRuleLcoreMempoolAndRingMetrics) {
   EXPECT_THAT(text, HasSubstr("# TYPE onvm_mempool_mbufs gauge"));
   EXPECT_THAT(text, HasSubstr("onvm_mempool_mbufs{mempool=\"onvm_pool_0\",socket=\"0\"} 8191\n"));
 
+  EXPECT_THAT(text, HasSubstr("# TYPE onvm_nf_custom_total counter"));
+  EXPECT_THAT(
+      text, HasSubstr("onvm_nf_custom_total{service=\"fw\",instance=\"3\",name=\"allowed\"} 77\n"));
   EXPECT_THAT(text, HasSubstr("# TYPE onvm_nf_ring_packets gauge"));
   EXPECT_THAT(text,
               HasSubstr("onvm_nf_ring_packets{service=\"fw\",instance=\"3\",ring=\"rx\"} 17\n"));

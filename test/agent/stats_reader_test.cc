@@ -152,6 +152,28 @@ TEST(StatsReaderTest, ReadsInstanceControlThreadFields) {
   EXPECT_EQ(instances[0].lcore_id, 5u);
 }
 
+TEST(StatsReaderTest, ReadsAnNfsOwnCountersInOrderAndNoMoreThanDeclared) {
+  FakeStatsSegment fake(UniqueEngine());
+  onvm_stats_instance& mon = fake.AddInstance(1, "mon", 2);
+  std::strncpy(mon.custom_names[0], "tcp_packets", ONVM_STATS_CUSTOM_NAME_LEN - 1);
+  std::strncpy(mon.custom_names[1], "udp_packets", ONVM_STATS_CUSTOM_NAME_LEN - 1);
+  std::strncpy(mon.custom_names[2], "not_declared", ONVM_STATS_CUSTOM_NAME_LEN - 1);
+  mon.custom[0] = 12;
+  mon.custom[1] = 34;
+  mon.custom[2] = 56;
+  mon.custom_count = 2;
+  // A count past the array (a corrupt slot) reads at most the array.
+  onvm_stats_instance& bad = fake.AddInstance(2, "bad", 3);
+  bad.custom_count = 1000;
+  absl::StatusOr<std::unique_ptr<StatsReader>> reader = StatsReader::Open(fake.paths());
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  std::vector<InstanceStats> instances = (*reader)->instances();
+  ASSERT_EQ(instances.size(), 2u);
+  using Custom = std::vector<std::pair<std::string, uint64_t>>;
+  EXPECT_EQ(instances[0].custom, (Custom{{"tcp_packets", 12}, {"udp_packets", 34}}));
+  EXPECT_EQ(instances[1].custom.size(), size_t{ONVM_STATS_MAX_CUSTOM});
+}
+
 TEST(StatsReaderTest, ReadsChainsInUse) {
   FakeStatsSegment fake(UniqueEngine());
   onvm_stats_chain& web = fake.AddChain(2, "web", 11);

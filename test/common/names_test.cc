@@ -85,3 +85,24 @@ TEST_F(PathsForEngineTest, RunDirFromEnvironment) {
 
 }  // namespace
 }  // namespace onvm
+
+namespace onvm {
+namespace {
+
+TEST(ValidateCounterNameTest, AcceptsPrometheusStyleNames) {
+  for (const char* ok : {"packets", "tcp_bytes", "_x", "a1", "abcdefghijklmnopqrstuvwxyz01234"}) {
+    EXPECT_TRUE(ValidateCounterName("counter", ok).ok()) << ok;
+  }
+}
+
+TEST(ValidateCounterNameTest, RejectsOthersNamingTheField) {
+  for (const char* bad :
+       {"", "1st", "Tcp", "tcp-bytes", "tcp bytes", "abcdefghijklmnopqrstuvwxyz012345", "é"}) {
+    absl::Status s = ValidateCounterName("counters[3]", bad);
+    EXPECT_TRUE(absl::IsInvalidArgument(s)) << bad;
+    EXPECT_EQ(s.message().rfind("counters[3]: ", 0), 0u) << s.message();
+  }
+}
+
+}  // namespace
+}  // namespace onvm

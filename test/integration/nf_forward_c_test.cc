@@ -89,6 +89,16 @@ TEST_F(ForwardCTest, ForwardsTrafficByteIdenticalAndInOrder) {
   EXPECT_TRUE(
       stack_->WaitMetric("onvm_nf_tx_packets_total", {{"service", "fwd"}, {"instance", "1"}}, n));
   EXPECT_TRUE(stack_->WaitMetric("onvm_port_tx_packets_total", {{"port", "out"}}, n));
+  // Its own counter (C API onvm_nf_ctx_add_counter), copied by the engine
+  // every ~100 ms: at least one burst, at most one per packet.
+  auto bursts = [&] {
+    return stack_
+        ->Metric("onvm_nf_custom_total",
+                 {{"service", "fwd"}, {"instance", "1"}, {"name", "bursts"}})
+        .value_or(-1);
+  };
+  EXPECT_TRUE(WaitFor([&] { return bursts() >= 1; }, std::chrono::seconds(10))) << bursts();
+  EXPECT_LE(bursts(), n);
   EXPECT_EQ(stack_->Metric("onvm_nf_dropped_packets_total",
                            {{"service", "fwd"}, {"instance", "1"}, {"reason", "handler"}}),
             0);

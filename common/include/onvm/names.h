@@ -13,6 +13,11 @@ namespace onvm {
 // DNS label name). `field` is the field path quoted in the error.
 absl::Status ValidateName(absl::string_view field, absl::string_view value);
 
+// Checks that `value` can name an NF's own counter: [a-z_][a-z0-9_]*,
+// shorter than ONVM_STATS_CUSTOM_NAME_LEN (it becomes a Prometheus label
+// value and lives in a fixed-size stats field).
+absl::Status ValidateCounterName(absl::string_view field, absl::string_view value);
+
 // Where an engine named `name` keeps its per-instance objects. The run
 // directory is /run/onvm unless ONVM_RUN_DIR says otherwise.
 struct EnginePaths {

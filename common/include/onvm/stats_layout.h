@@ -18,7 +18,7 @@
 #include <stdint.h>
 
 #define ONVM_STATS_MAGIC 0x5441545354564e4fULL /* "ONVTSTAT" in little-endian byte order */
-#define ONVM_STATS_LAYOUT_VERSION 2u
+#define ONVM_STATS_LAYOUT_VERSION 3u
 #define ONVM_STATS_MAX_PORTS 32
 #define ONVM_STATS_MAX_INSTANCES 128
 /* Chain and rule slots are keyed by name and kept across configuration
@@ -32,6 +32,11 @@
 #define ONVM_STATS_MAX_LCORES 64
 #define ONVM_STATS_MAX_MEMPOOLS 8
 #define ONVM_STATS_NAME_LEN 64
+/* Counters an NF declares for itself (onvm::NfContext::AddCounter): at
+ * most this many per instance, names [a-z_][a-z0-9_]* shorter than
+ * ONVM_STATS_CUSTOM_NAME_LEN. */
+#define ONVM_STATS_MAX_CUSTOM 16
+#define ONVM_STATS_CUSTOM_NAME_LEN 32
 /* Per-chain latency (engine rx to leaving the chain) histogram: upper bounds
  * of each bucket in nanoseconds, log-scale 1-2-5; the last bucket is +Inf. */
 #define ONVM_STATS_LATENCY_BOUNDS_NS                                                          \
@@ -118,7 +123,11 @@ struct onvm_stats_instance {
   uint64_t tx_ring_count; /* packets waiting in its tx ring */
   uint64_t reclaimed;     /* mbufs it held when it died, returned to the pool */
   uint32_t lcore_id;      /* DPDK lcore id the engine assigned */
-  uint32_t reserved0;
+  uint32_t custom_count;  /* custom counters declared (names below) */
+  char custom_names[ONVM_STATS_MAX_CUSTOM][ONVM_STATS_CUSTOM_NAME_LEN];
+  /* The NF's own counters, copied from its memzone by the control thread
+   * (about every 100 ms). */
+  uint64_t custom[ONVM_STATS_MAX_CUSTOM];
 } __attribute__((aligned(64)));
 
 struct onvm_stats_chain {

@@ -10,6 +10,7 @@
 #include <iterator>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -81,6 +82,8 @@ struct InstanceStats {
   uint64_t tx_ring_count = 0;  // packets waiting in its tx ring
   uint64_t reclaimed = 0;      // mbufs returned to the pool after it died
   uint32_t lcore_id = 0;
+  // The NF's own counters (name, value), in declaration order.
+  std::vector<std::pair<std::string, uint64_t>> custom;
 };
 
 struct ChainStats {

@@ -8,6 +8,7 @@
 
 struct forward {
   struct onvm_nf_ctx* ctx;
+  uint64_t* bursts; /* a counter of its own: onvm_nf_custom_total{name="bursts"} */
 };
 
 static int forward_init(struct onvm_nf_ctx* ctx, int argc, char** argv, void* user) {
@@ -17,13 +18,15 @@ static int forward_init(struct onvm_nf_ctx* ctx, int argc, char** argv, void* us
     return ONVM_NF_EXIT_USAGE;
   }
   self->ctx = ctx;
-  return ONVM_NF_EXIT_OK;
+  self->bursts = onvm_nf_ctx_add_counter(ctx, "bursts");
+  return self->bursts != NULL ? ONVM_NF_EXIT_OK : ONVM_NF_EXIT_FAILURE;
 }
 
 static void forward_handle(struct onvm_nf_burst* burst, void* user) {
-  (void)user;
+  struct forward* self = user;
   const uint16_t n = onvm_nf_burst_count(burst);
   for (uint16_t i = 0; i < n; ++i) onvm_nf_pkt_next(burst, i);
+  onvm_nf_counter_add(self->bursts, 1);
 }
 
 static void forward_shutdown(void* user) {
@@ -35,7 +38,7 @@ static void forward_shutdown(void* user) {
 }
 
 int main(int argc, char** argv) {
-  struct forward self = {NULL};
+  struct forward self = {NULL, NULL};
   const struct onvm_nf_callbacks cb = {
       .init = forward_init,
       .handle = forward_handle,

@@ -119,6 +119,16 @@ struct rte_mempool* onvm_nf_ctx_pktmbuf_pool(const struct onvm_nf_ctx* ctx);
 /* Counted by the SDK, updated after every burst. */
 void onvm_nf_ctx_stats(const struct onvm_nf_ctx* ctx, struct onvm_nf_stats* out);
 
+/* Declares a counter of the NF's own (only inside init), exported by the
+ * agent as onvm_nf_custom_total{service,instance,name}: at most 16, names
+ * [a-z_][a-z0-9_]* of up to 31 characters, each once. Returns NULL (and
+ * prints why) on a bad name. Add to it with onvm_nf_counter_add() from the
+ * handler only. */
+uint64_t* onvm_nf_ctx_add_counter(struct onvm_nf_ctx* ctx, const char* name);
+static inline void onvm_nf_counter_add(uint64_t* counter, uint64_t n) {
+  __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+}
+
 #ifdef __cplusplus
 }
 #endif

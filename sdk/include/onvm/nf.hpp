@@ -26,8 +26,11 @@
 #include <span>
 #include <string>
 #include <type_traits>
+#include <vector>
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "onvm/pkt_meta.h"
 
 namespace onvm {
@@ -45,6 +48,8 @@ class Burst;
 
 namespace internal {
 class Loop;
+struct NfHooks;
+int RunNf(int argc, char** argv, const NfHooks& hooks);
 // Offset of struct onvm_pkt_meta in every mbuf, set by the SDK when it
 // attaches to the engine.
 inline int pkt_meta_offset = -1;
@@ -127,6 +132,26 @@ struct NfStats {
   uint64_t freed_on_stop = 0;  // tx ring full when the NF stopped
 };
 
+// A counter of the NF's own, declared with NfContext::AddCounter and
+// exported by the agent as onvm_nf_custom_total{service,instance,name}.
+// Add() is one plain store into shared memory: call it from the NF's poll
+// thread (the handler) only.
+class Counter {
+ public:
+  Counter() = default;
+  void Add(uint64_t n = 1) {
+    __atomic_store_n(value_, __atomic_load_n(value_, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
+  }
+  uint64_t value() const { return __atomic_load_n(value_, __ATOMIC_RELAXED); }
+  // For the C API.
+  uint64_t* address() const { return value_; }
+
+ private:
+  friend struct NfContext;
+  explicit Counter(uint64_t* value) : value_(value) {}
+  uint64_t* value_ = nullptr;
+};
+
 // Who this NF is, known once it has registered and attached. Given to the
 // Init hook; stays valid until RunNf returns.
 struct NfContext {
@@ -139,6 +164,18 @@ struct NfContext {
   int socket_id = 0;   // its NUMA socket
   rte_mempool* pktmbuf_pool = nullptr;
   NfStats stats;
+
+  // Declares a counter of the NF's own. Only in the Init hook; at most
+  // ONVM_STATS_MAX_CUSTOM, names [a-z_][a-z0-9_]* of up to 31 characters,
+  // each once. InvalidArgument names the problem.
+  absl::StatusOr<Counter> AddCounter(absl::string_view name);
+  const std::vector<std::string>& counter_names() const { return counter_names_; }
+
+ private:
+  friend int internal::RunNf(int argc, char** argv, const internal::NfHooks& hooks);
+  uint64_t* counter_values_ = nullptr;  // the engine's memzone for this instance
+  bool counters_open_ = false;          // true during Init
+  std::vector<std::string> counter_names_;
 };
 
 // Asks the running NF to stop as if it had received SIGTERM. Async-signal
