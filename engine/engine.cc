@@ -19,6 +19,7 @@
 #include "absl/strings/str_join.h"
 #include "onvm/abi.h"
 #include "onvm/names.h"
+#include "onvm/nf_shm.h"
 #include "onvm/pkt_meta.h"
 
 namespace onvm::engine {
@@ -255,7 +256,8 @@ void Engine::RefreshGauges() {
     if (s.state == NfState::kFree) continue;
     stats_->SetRingCounts(s.instance_id - 1, rte_ring_count(s.rx), rte_ring_count(s.tx));
     if (s.custom_count != 0) {
-      stats_->SetCustomValues(s.instance_id - 1, static_cast<const uint64_t*>(s.counters->addr),
+      stats_->SetCustomValues(s.instance_id - 1,
+                              static_cast<const onvm_nf_shm*>(s.shm->addr)->counters,
                               s.custom_count);
     }
   }
@@ -325,7 +327,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   absl::StatusOr<rte_mempool*> pool = mempools_->ForSocket(socket);
   if (!pool.ok()) return Error(pool.status());
   auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), socket,
-                             layout_.TxLcoreFor(nfs_->NextInstanceId(), socket));
+                             layout_.TxLcoreFor(nfs_->NextInstanceId(), socket), req.shared_core());
   if (!slot.ok()) return Error(slot.status());
   // NFs take lcore ids from the top down so that they never collide with
   // the engine's own lcores (from 0 up) or with each other.
@@ -347,7 +349,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
   reply->set_service_id(service_id);
   reply->set_lcore_id(lcore_id);
-  reply->set_counters_memzone(NfTable::CountersName((*slot)->instance_id - 1));
+  reply->set_shm_memzone(NfTable::ShmName((*slot)->instance_id - 1));
   return r;
 }
 

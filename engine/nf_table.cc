@@ -8,6 +8,7 @@
 #include <rte_memzone.h>
 
 #include "absl/strings/str_cat.h"
+#include "onvm/nf_shm.h"
 #include "onvm/pkt_meta.h"
 
 namespace onvm::engine {
@@ -56,13 +57,13 @@ NfTable::~NfTable() {
     DrainRing(s.tx, meta_offset_);
     rte_ring_free(s.rx);
     rte_ring_free(s.tx);
-    rte_memzone_free(s.counters);
+    rte_memzone_free(s.shm);
   }
 }
 
 std::string NfTable::RxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_rx_", slot); }
 std::string NfTable::TxRingName(uint32_t slot) { return absl::StrCat("onvm_nf_tx_", slot); }
-std::string NfTable::CountersName(uint32_t slot) { return absl::StrCat("onvm_nf_ctr_", slot); }
+std::string NfTable::ShmName(uint32_t slot) { return absl::StrCat("onvm_nf_shm_", slot); }
 
 absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
   NfSlot& s = slots_[index];
@@ -85,12 +86,11 @@ absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
           absl::StrCat("cannot create NF rx ring: ", rte_strerror(rte_errno)));
     }
   }
-  if (s.counters == nullptr) {
-    s.counters = rte_memzone_reserve(CountersName(index).c_str(),
-                                     ONVM_STATS_MAX_CUSTOM * sizeof(uint64_t), SOCKET_ID_ANY, 0);
-    if (s.counters == nullptr) {
+  if (s.shm == nullptr) {
+    s.shm = rte_memzone_reserve(ShmName(index).c_str(), sizeof(onvm_nf_shm), SOCKET_ID_ANY, 0);
+    if (s.shm == nullptr) {
       return absl::ResourceExhaustedError(
-          absl::StrCat("cannot reserve the NF counters memzone: ", rte_strerror(rte_errno)));
+          absl::StrCat("cannot reserve the NF's shared memzone: ", rte_strerror(rte_errno)));
     }
   }
   if (s.tx == nullptr) {
@@ -106,14 +106,15 @@ absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
 
 absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& service,
                                           uint32_t service_id, int32_t pid, int socket,
-                                          uint16_t tx_lcore) {
+                                          uint16_t tx_lcore, bool shared_core) {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     NfSlot& s = slots_[i];
     if (s.state != NfState::kFree) continue;
     if (absl::Status st = EnsureRings(i, socket); !st.ok()) return st;
     s.tx_lcore = tx_lcore;
     s.custom_count = 0;
-    std::memset(s.counters->addr, 0, s.counters->len);
+    s.shared_core = shared_core;
+    std::memset(s.shm->addr, 0, s.shm->len);
     s.state = NfState::kStarting;
     s.instance_id = i + 1;
     s.service = service;
@@ -181,10 +182,10 @@ std::vector<RunningInstance> NfTable::Running() {
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     const NfSlot& s = slots_[i];
     if (s.state != NfState::kRunning && s.state != NfState::kDraining) continue;
-    out.push_back(
-        {s.service,
-         InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i], s.tx_lcore},
-         s.state == NfState::kDraining});
+    out.push_back({s.service,
+                   InstanceRoute{s.instance_id, s.rx, s.tx, &stats_->get()->instances[i],
+                                 s.tx_lcore, s.shared_core, static_cast<onvm_nf_shm*>(s.shm->addr)},
+                   s.state == NfState::kDraining});
   }
   return out;
 }

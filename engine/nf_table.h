@@ -31,11 +31,12 @@ struct NfSlot {
   rte_ring* rx = nullptr;
   rte_ring* tx = nullptr;
   int ring_socket = SOCKET_ID_ANY;  // where rx and tx were made
-  // ONVM_STATS_MAX_CUSTOM values the NF writes (its own counters), and how
-  // many it declared.
-  const rte_memzone* counters = nullptr;
+  // struct onvm_nf_shm shared with the NF (its own counters, wake-up
+  // words), and how many counters it declared.
+  const rte_memzone* shm = nullptr;
   uint32_t custom_count = 0;
-  uint16_t tx_lcore = 0;  // packet lcore serving its tx ring
+  bool shared_core = false;  // the NF sleeps when idle and must be woken
+  uint16_t tx_lcore = 0;     // packet lcore serving its tx ring
 };
 
 class NfTable {
@@ -55,7 +56,7 @@ class NfTable {
   // Takes a free slot for a starting NF; its rings are empty and on
   // `socket` (SOCKET_ID_ANY: anywhere).
   absl::StatusOr<NfSlot*> Allocate(int conn_id, const std::string& service, uint32_t service_id,
-                                   int32_t pid, int socket, uint16_t tx_lcore);
+                                   int32_t pid, int socket, uint16_t tx_lcore, bool shared_core);
   NfSlot* ByConnection(int conn_id);
   // Instance id the next Allocate will hand out (0 if every slot is taken).
   uint32_t NextInstanceId() const;
@@ -77,7 +78,7 @@ class NfTable {
   const std::array<NfSlot, ONVM_STATS_MAX_INSTANCES>& slots() const { return slots_; }
   static std::string RxRingName(uint32_t slot);
   static std::string TxRingName(uint32_t slot);
-  static std::string CountersName(uint32_t slot);
+  static std::string ShmName(uint32_t slot);
 
  private:
   uint64_t ReclaimHeld(uint32_t instance_id, const std::vector<rte_mempool*>& pools);

@@ -14,6 +14,7 @@
 #include "classifier.h"
 #include "maglev.h"
 #include "onvm/match.h"
+#include "onvm/nf_shm.h"
 #include "onvm/stats_layout.h"
 
 namespace onvm::engine {
@@ -30,7 +31,9 @@ struct InstanceRoute {
   rte_ring* rx;  // engine -> NF
   rte_ring* tx;  // NF -> engine
   onvm_stats_instance* stats;
-  uint16_t tx_lcore = 0;  // the packet lcore (LcoreLayout index) that drains `tx`
+  uint16_t tx_lcore = 0;       // the packet lcore (LcoreLayout index) that drains `tx`
+  bool shared_core = false;    // the NF may be asleep: wake it after an enqueue
+  onvm_nf_shm* shm = nullptr;  // shared with the NF
 };
 
 enum class EndKind : uint8_t { kDrop, kOut };

@@ -1,10 +1,12 @@
 #include "worker.h"
 
+#include <linux/futex.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_mbuf.h>
 #include <rte_mbuf_dyn.h>
 #include <rte_prefetch.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <array>
@@ -68,6 +70,17 @@ class Worker {
     }
   }
   uint32_t DrainInbound(const Snapshot& s);
+  // The engine's half of the sleep/wake handshake in onvm_nf_shm: the
+  // enqueue is ordered before the load of `sleeping` by a full fence (the NF
+  // fences between setting `sleeping` and checking its ring), so either the
+  // NF sees the packets or this sees it asleep. A syscall only when it is.
+  static void WakeIfAsleep(onvm_nf_shm* shm) {
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (__atomic_load_n(&shm->sleeping, __ATOMIC_RELAXED) == 0) return;
+    __atomic_fetch_add(&shm->wake_seq, 1, __ATOMIC_SEQ_CST);
+    __atomic_fetch_add(&shm->wakeups, 1, __ATOMIC_RELAXED);
+    syscall(SYS_futex, &shm->wake_seq, FUTEX_WAKE, 1, nullptr, nullptr, 0);
+  }
   void Drop(rte_mbuf* m, onvm_drop_reason reason) {
     Add(&ctx_.engine_stats->drops[reason], 1);
     rte_pktmbuf_free(m);
@@ -310,6 +323,8 @@ void Worker::FlushInstances(const Snapshot& s) {
     const unsigned sent =
         rte_ring_enqueue_burst(inst.rx, reinterpret_cast<void**>(b.pkts), b.n, nullptr);
     Add(&inst.stats->rx_packets, sent);
+    // Only shared-core NFs sleep; the branch is fixed per instance.
+    if (inst.shared_core && sent != 0) WakeIfAsleep(inst.shm);
     if (sent < b.n) {
       // A full ring is a counted drop, never a stall of the rx path.
       for (uint16_t k = sent; k < b.n; ++k) Meta(b.pkts[k])->owner = 0;

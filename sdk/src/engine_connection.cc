@@ -57,7 +57,8 @@ absl::StatusOr<engine::v1::Response> EngineConnection::Call(engine::v1::Request&
 }
 
 absl::StatusOr<engine::v1::RegisterNfReply> EngineConnection::Register(const std::string& service,
-                                                                       unsigned cpu) {
+                                                                       unsigned cpu,
+                                                                       bool shared_core) {
   engine::v1::Request req;
   engine::v1::RegisterNf* reg = req.mutable_register_nf();
   reg->set_service(service);
@@ -65,6 +66,7 @@ absl::StatusOr<engine::v1::RegisterNfReply> EngineConnection::Register(const std
   reg->set_dpdk_version(rte_version());
   reg->set_pid(static_cast<int32_t>(::getpid()));
   reg->set_cpu(static_cast<int32_t>(cpu));
+  reg->set_shared_core(shared_core);
   absl::StatusOr<engine::v1::Response> resp = Call(req);
   if (!resp.ok()) return resp.status();
   if (!resp->has_register_nf()) {

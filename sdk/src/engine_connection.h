@@ -32,7 +32,8 @@ class EngineConnection {
   // engine's status code and message; transport failures are Unavailable
   // or DeadlineExceeded.
   // `cpu` is the CPU the NF will poll on.
-  absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service, unsigned cpu);
+  absl::StatusOr<engine::v1::RegisterNfReply> Register(const std::string& service, unsigned cpu,
+                                                       bool shared_core);
   // Tells the engine the NF has attached and may receive traffic.
   // `counters`: names of the NF's own counters (NfContext::AddCounter).
   absl::Status Ready(const std::vector<std::string>& counters);

@@ -11,7 +11,8 @@ namespace onvm::internal {
 namespace {
 
 constexpr absl::string_view kSynopsis =
-    " --engine NAME --service NAME [--core N] [--idle-sleep-us N] [NF flags]\n";
+    " --engine NAME --service NAME [--core N] [--idle-sleep-us N] [--shared-core]\n"
+    "       [NF flags]\n";
 
 bool ParseUnsigned(absl::string_view text, uint64_t max, uint64_t* out) {
   if (text.empty()) return false;
@@ -38,6 +39,10 @@ absl::StatusOr<NfOptions> ParseNfOptions(int argc, const char* const* argv) {
     }
     if (arg == "-h" || arg == "--help") {
       opts.help = true;
+      continue;
+    }
+    if (arg == "--shared-core") {
+      opts.shared_core = true;
       continue;
     }
     absl::string_view name = arg;
@@ -104,6 +109,8 @@ std::string UsageText(absl::string_view program, const char* nf_usage) {
       "  --core N            CPU to poll on (default: first CPU the process may run on)\n"
       "  --idle-sleep-us N   after 1000 empty polls in a row, sleep N microseconds per\n"
       "                      empty poll (default 0: busy-poll)\n"
+      "  --shared-core       sleep while the rx ring is empty; the engine wakes the NF\n"
+      "                      when packets come (for several NFs on one CPU)\n"
       "  -h, --help          show this text\n");
   if (nf_usage != nullptr && nf_usage[0] != '\0') {
     absl::StrAppend(&text, "\nNF flags:\n", nf_usage);

@@ -19,13 +19,14 @@ struct NfOptions {
   std::string service;
   std::optional<unsigned> core;  // unset: first CPU of the affinity mask
   uint32_t idle_sleep_us = 0;
+  bool shared_core = false;  // sleep while idle, woken by the engine
   bool help = false;
   // Everything the SDK did not take, in order: the NF's own flags.
   std::vector<std::string> nf_args;
 };
 
 // Takes --engine, --service, --core, --idle-sleep-us (as "--flag VALUE" or
-// "--flag=VALUE") and -h/--help out of argv[1..]; everything else, and
+// "--flag=VALUE"), --shared-core and -h/--help out of argv[1..]; everything else, and
 // everything after a "--", goes to nf_args. Errors are InvalidArgument with
 // a message fit for a usage error.
 absl::StatusOr<NfOptions> ParseNfOptions(int argc, const char* const* argv);

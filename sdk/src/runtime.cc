@@ -1,5 +1,6 @@
 // RunNf: flags, registration, attaching as a DPDK secondary, the burst loop
 // and shutdown. The per-packet code is Loop::Run and its two helpers.
+#include <linux/futex.h>
 #include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -13,6 +14,7 @@
 #include <rte_prefetch.h>
 #include <rte_ring.h>
 #include <sched.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -30,6 +32,7 @@
 #include "onvm/abi.h"
 #include "onvm/names.h"
 #include "onvm/nf.hpp"
+#include "onvm/nf_shm.h"
 #include "onvm/pkt_meta.h"
 #include "onvm/stats_layout.h"
 #include "options.h"
@@ -45,6 +48,12 @@ constexpr int kExitUsage = 2;
 
 // How long a stopping NF may take to finish the packets it was given.
 constexpr unsigned kFinishTimeoutSeconds = 5;
+
+// Shared-core mode: empty polls before sleeping (short: the point is to
+// give the CPU away), and the longest sleep before looking at stop requests
+// and the engine's connection again.
+constexpr uint32_t kEmptyPollsBeforeSharedSleep = 64;
+constexpr long kSleepCheckMs = 100;
 
 // Consecutive empty polls before --idle-sleep-us starts to apply.
 constexpr uint32_t kEmptyPollsBeforeSleep = 1000;
@@ -89,7 +98,7 @@ struct Attachment {
   rte_ring* tx = nullptr;
   rte_mempool* pool = nullptr;
   int meta_offset = -1;
-  uint64_t* counters = nullptr;  // ONVM_STATS_MAX_CUSTOM values
+  onvm_nf_shm* shm = nullptr;  // shared with the engine: counters, wake-up words
 };
 
 std::string RteError() {
@@ -145,14 +154,12 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
         absl::StrCat("mbuf pool \"", reply.pktmbuf_pool(),
                      "\" not found in the engine's shared memory: ", RteError()));
   }
-  if (!reply.counters_memzone().empty()) {
-    const rte_memzone* mz = rte_memzone_lookup(reply.counters_memzone().c_str());
-    if (mz == nullptr || mz->len < ONVM_STATS_MAX_CUSTOM * sizeof(uint64_t)) {
-      return absl::NotFoundError(absl::StrCat("counters memzone \"", reply.counters_memzone(),
-                                              "\" not found in the engine's shared memory"));
-    }
-    at.counters = static_cast<uint64_t*>(mz->addr);
+  const rte_memzone* mz = rte_memzone_lookup(reply.shm_memzone().c_str());
+  if (mz == nullptr || mz->len < sizeof(onvm_nf_shm)) {
+    return absl::NotFoundError(absl::StrCat("memzone \"", reply.shm_memzone(),
+                                            "\" not found in the engine's shared memory"));
   }
+  at.shm = static_cast<onvm_nf_shm*>(mz->addr);
   const std::string dynfield =
       reply.meta_dynfield().empty() ? ONVM_PKT_META_DYNFIELD : reply.meta_dynfield();
   rte_mbuf_dynfield params = {};
@@ -180,8 +187,11 @@ class Loop {
  public:
   enum class Exit { kStopped, kEngineGone };
 
-  Loop(rte_ring* rx, rte_ring* tx, EngineConnection* engine, uint32_t idle_sleep_us)
-      : rx_(rx), tx_(tx), engine_(engine), idle_sleep_us_(idle_sleep_us) {}
+  // `shm`: non-null in shared-core mode (sleep while idle, woken by the
+  // engine).
+  Loop(rte_ring* rx, rte_ring* tx, EngineConnection* engine, uint32_t idle_sleep_us,
+       onvm_nf_shm* shm)
+      : rx_(rx), tx_(tx), engine_(engine), idle_sleep_us_(idle_sleep_us), shm_(shm) {}
 
   Exit Run(const NfHooks& hooks, NfStats* stats);
   // After the engine has accepted NfDrain (it routes nothing new here):
@@ -214,10 +224,15 @@ class Loop {
   static void FillBurst(Burst& burst, rte_mbuf* const* mbufs, uint16_t n);
   static uint64_t WriteActions(const Burst& burst, int meta_offset);
 
+  // Shared-core mode: sleeps until the engine has enqueued something (or
+  // kSleepCheckMs passed, to look at stop requests and the engine).
+  void Sleep();
+
   rte_ring* const rx_;
   rte_ring* const tx_;
   EngineConnection* const engine_;
   const uint32_t idle_sleep_us_;
+  onvm_nf_shm* const shm_;
   uint64_t next_check_tsc_ = 0;
   uint64_t finish_deadline_tsc_ = 0;  // non-zero while finishing
   bool engine_gone_ = false;
@@ -298,9 +313,29 @@ Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
       continue;
     }
     rte_pause();
-    if (idle_sleep_us_ != 0 && ++empty_polls >= kEmptyPollsBeforeSleep) usleep(idle_sleep_us_);
+    ++empty_polls;
+    if (shm_ != nullptr) {
+      if (empty_polls >= kEmptyPollsBeforeSharedSleep) Sleep();
+    } else if (idle_sleep_us_ != 0 && empty_polls >= kEmptyPollsBeforeSleep) {
+      usleep(idle_sleep_us_);
+    }
   }
   return engine_gone_ ? Exit::kEngineGone : Exit::kStopped;
+}
+
+void Loop::Sleep() {
+  const uint32_t seq = __atomic_load_n(&shm_->wake_seq, __ATOMIC_ACQUIRE);
+  __atomic_store_n(&shm_->sleeping, 1, __ATOMIC_RELAXED);
+  // Pairs with the engine's fence between its enqueue and its load of
+  // `sleeping`: either it sees us asleep, or we see its packets here.
+  __atomic_thread_fence(__ATOMIC_SEQ_CST);
+  if (rte_ring_empty(rx_)) {
+    const timespec timeout = {0, kSleepCheckMs * 1'000'000L};
+    // Returns at once if wake_seq moved since we read it (EAGAIN), on a
+    // wake-up, on a signal (EINTR) or after the timeout.
+    syscall(SYS_futex, &shm_->wake_seq, FUTEX_WAIT, seq, &timeout, nullptr, 0);
+  }
+  __atomic_store_n(&shm_->sleeping, 0, __ATOMIC_RELAXED);
 }
 
 bool Loop::Finish(const NfHooks& hooks, NfStats* stats, unsigned timeout_s) {
@@ -348,7 +383,8 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
 
   // 2. Register.
   const unsigned core = opts->core.has_value() ? *opts->core : FirstAllowedCpu();
-  absl::StatusOr<engine::v1::RegisterNfReply> reply = conn->Register(ctx.service, core);
+  absl::StatusOr<engine::v1::RegisterNfReply> reply =
+      conn->Register(ctx.service, core, opts->shared_core);
   if (!reply.ok()) {
     const absl::Status& s = reply.status();
     const bool transport =
@@ -380,7 +416,7 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   ctx.lcore = rte_lcore_id();
   ctx.socket_id = static_cast<int>(rte_socket_id());
   ctx.pktmbuf_pool = at->pool;
-  ctx.counter_values_ = at->counters;
+  ctx.counter_values_ = at->shm->counters;
   if (StopRequested()) return finish(kExitOk, "");
 
   // The NF's own setup, before any traffic comes.
@@ -405,7 +441,7 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
                               "\" (id ", ctx.service_id, ") running on lcore ", ctx.lcore));
 
   // 5. Poll until told to stop or the engine goes away.
-  Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us);
+  Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us, opts->shared_core ? at->shm : nullptr);
   const Loop::Exit exit = loop.Run(hooks, &ctx.stats);
   if (exit == Loop::Exit::kStopped) {
     // A clean stop loses nothing: the engine stops routing here, then the

@@ -110,7 +110,7 @@ TEST(SnapshotTest, SameRulesIgnoresEverythingButRulesAndChainIds) {
 }
 
 RunningInstance Instance(const std::string& service, uint32_t id) {
-  return {service, InstanceRoute{id, nullptr, nullptr, nullptr}};
+  return {service, InstanceRoute{id, nullptr, nullptr, nullptr, 0, false, nullptr}};
 }
 
 TEST(SnapshotTest, ReplicaTablesFollowTheReplicaSet) {

@@ -29,3 +29,9 @@ onvm_add_integration_test(lcore_roles_test
   LIBS onvm_integration_stack onvm_common
   TIMEOUT 180)
 add_dependencies(lcore_roles_test onvm-test-nf)
+
+onvm_add_integration_test(shared_core_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/shared_core_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 180)
+add_dependencies(shared_core_test onvm-test-nf)
