@@ -139,9 +139,6 @@ ClientMetric::Histogram LatencyHistogram(const ChainStats& chain) {
   return histogram;
 }
 
-// The histogram family below is serialized as the series
-// "onvm_chain_latency_seconds_bucket", "onvm_chain_latency_seconds_sum" and
-// "onvm_chain_latency_seconds_count" (the names dashboards and alerts use).
 void AddChainMetrics(const StatsReader& reader, std::vector<MetricFamily>* out) {
   MetricFamily packets = Family("onvm_chain_packets_total", "Packets a rule sent into the chain.",
                                 MetricType::Counter);

@@ -31,9 +31,7 @@ ERRORS = []
 
 # Metrics that rules may name before the agent exports them, with the text
 # that must mark each such rule.
-FUTURE_METRICS = {
-    "onvm_chain_latency_seconds_bucket": "Becomes active when the engine exports chain latency",
-}
+FUTURE_METRICS = {}
 
 METRIC_RE = re.compile(r"\bonvm_[a-z0-9_]+\b")
 
@@ -45,7 +43,11 @@ def error(message):
 def exported_metrics(root):
     with open(os.path.join(root, "agent", "metrics_collector.cc"), encoding="utf-8") as f:
         source = f.read()
-    return set(re.findall(r'"(onvm_[a-z0-9_]+)"', source))
+    names = set(re.findall(r'"(onvm_[a-z0-9_]+)"', source))
+    # A histogram family is scraped as NAME_bucket, NAME_sum and NAME_count.
+    for family in re.findall(r'"(onvm_[a-z0-9_]+)",[^;]*?MetricType::Histogram', source, re.S):
+        names.update(family + suffix for suffix in ("_bucket", "_sum", "_count"))
+    return names
 
 
 def all_panels(panels):
