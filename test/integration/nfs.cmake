@@ -35,3 +35,9 @@ onvm_add_integration_test(shared_core_test
   LIBS onvm_integration_stack onvm_common
   TIMEOUT 180)
 add_dependencies(shared_core_test onvm-test-nf)
+
+onvm_add_integration_test(nf_actions_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/nf_actions_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 180)
+add_dependencies(nf_actions_test onvm-test-nf)
