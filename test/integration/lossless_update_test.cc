@@ -159,7 +159,9 @@ TEST(LosslessUpdateTest, EveryPacketIsAccountedForWhileConfigAndReplicasChange) 
   auto a3 = stack.StartNf("onvm-test-nf", "a", {"--delay-us", "5000"});
   EXPECT_TRUE(a3.ok()) << a3.status();
   at_change(400);
-  if (a3.ok()) EXPECT_TRUE((*a3)->Stop(seconds(10)).ok()) << (*a3)->Describe();
+  if (a3.ok()) {
+    EXPECT_TRUE((*a3)->Stop(seconds(10)).ok()) << (*a3)->Describe();
+  }
   at_change(550);
   auto b2 = stack.StartNf("onvm-test-nf", "b");
   EXPECT_TRUE(b2.ok()) << b2.status();
