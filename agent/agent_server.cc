@@ -15,11 +15,13 @@
 #include "agent/log.h"
 #include "agent/metrics_collector.h"
 #include "agent/reconciler.h"
+#include "agent/request_errors.h"
 #include "agent/runtime_api.h"
 #include "agent/runtime_view.h"
 #include "agent/state_file.h"
 #include "agent/state_store.h"
 #include "agent/stats_source.h"
+#include "agent/traffic_status.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
 #include "grpcpp/security/server_credentials.h"
@@ -32,6 +34,8 @@ namespace onvm::agent {
 namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
+constexpr int kMetricsThreads = 16;
+constexpr int kMetricsRequestTimeoutMs = 5000;
 
 absl::StatusOr<DesiredState> LoadState(const StateFile& file) {
   absl::StatusOr<std::optional<AgentState>> loaded = file.Load();
@@ -54,6 +58,9 @@ absl::StatusOr<DesiredState> LoadState(const StateFile& file) {
 // A change reaches the engine before the call returns whenever the engine
 // is connected; otherwise the reconciler delivers it on reconnect.
 absl::Status PushToEngine(EngineLink* link, const AgentState& state) {
+  // Checked even while the engine is away: the reconciler could never
+  // deliver it later, and List calls could not return it.
+  if (absl::Status s = CheckStateSize(state); !s.ok()) return s;
   if (!link->connected()) return absl::OkStatus();
   EngineLink::PushResult result = link->Push(state);
   switch (result.outcome) {
@@ -86,7 +93,8 @@ struct AgentServer::Parts {
         state_file(std::move(file)),
         link(options.engine, paths.control_socket),
         stats(paths),
-        runtime(&link, &stats) {}
+        runtime(&link, &stats),
+        traffic(&stats) {}
 
   std::string listen;
   EnginePaths paths;
@@ -95,6 +103,7 @@ struct AgentServer::Parts {
   std::unique_ptr<StateStore> store;
   StatsSource stats;
   RuntimeView runtime;
+  TrafficStatus traffic;
   std::unique_ptr<Reconciler> reconciler;
   std::unique_ptr<ServicesApi> services_api;
   std::unique_ptr<ChainsApi> chains_api;
@@ -130,7 +139,14 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->reconciler->Start();
 
   try {
-    p->exposer = std::make_unique<prometheus::Exposer>(options.metrics_listen);
+    // civetweb gives each connection a worker thread until its request is
+    // read: a few clients that connect and then stall (or send half a
+    // request) would otherwise hold the default 2 workers and every scrape
+    // would wait for them. More workers, and a stalled client is dropped
+    // after kMetricsRequestTimeoutMs.
+    p->exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
+        "listening_ports", options.metrics_listen, "num_threads", absl::StrCat(kMetricsThreads),
+        "request_timeout_ms", absl::StrCat(kMetricsRequestTimeoutMs)});
   } catch (const std::exception& e) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve metrics on ", options.metrics_listen, ": ", e.what()));
@@ -141,8 +157,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
                        ListeningPortNote(*p->exposer)));
 
   p->services_api = std::make_unique<ServicesApi>(p->store.get(), &p->runtime);
-  p->chains_api = std::make_unique<ChainsApi>(p->store.get());
-  p->rules_api = std::make_unique<RulesApi>(p->store.get());
+  p->chains_api = std::make_unique<ChainsApi>(p->store.get(), &p->traffic);
+  p->rules_api = std::make_unique<RulesApi>(p->store.get(), &p->traffic);
   p->manifests_api = std::make_unique<ManifestsApi>(p->store.get());
   p->ports_api = std::make_unique<PortsApi>(&p->runtime);
   p->instances_api = std::make_unique<InstancesApi>(&p->runtime);
@@ -152,6 +168,9 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
   builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials());
+  std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
+  interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
+  builder.experimental().SetInterceptorCreators(std::move(interceptors));
   builder.RegisterService(p->services_api.get());
   builder.RegisterService(p->chains_api.get());
   builder.RegisterService(p->rules_api.get());

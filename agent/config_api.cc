@@ -73,17 +73,22 @@ grpc::Status ChainsApi::CreateChain(grpc::ServerContext*,
                                     const onvm::v1::CreateChainRequest* request,
                                     onvm::v1::Chain* response) {
   if (!request->has_chain()) return Missing("chain");
-  return Reply(store_->CreateChain(request->chain()), response);
+  grpc::Status status = Reply(store_->CreateChain(request->chain()), response);
+  if (status.ok()) traffic_->Fill(response);
+  return status;
 }
 
 grpc::Status ChainsApi::GetChain(grpc::ServerContext*, const onvm::v1::GetChainRequest* request,
                                  onvm::v1::Chain* response) {
-  return Reply(store_->GetChain(request->name()), response);
+  grpc::Status status = Reply(store_->GetChain(request->name()), response);
+  if (status.ok()) traffic_->Fill(response);
+  return status;
 }
 
 grpc::Status ChainsApi::ListChains(grpc::ServerContext*, const onvm::v1::ListChainsRequest*,
                                    onvm::v1::ListChainsResponse* response) {
   for (onvm::v1::Chain& c : store_->ListChains()) *response->add_items() = std::move(c);
+  traffic_->Fill(response->mutable_items());
   return grpc::Status::OK;
 }
 
@@ -96,17 +101,22 @@ grpc::Status ChainsApi::DeleteChain(grpc::ServerContext*,
 grpc::Status RulesApi::CreateRule(grpc::ServerContext*, const onvm::v1::CreateRuleRequest* request,
                                   onvm::v1::Rule* response) {
   if (!request->has_rule()) return Missing("rule");
-  return Reply(store_->CreateRule(request->rule()), response);
+  grpc::Status status = Reply(store_->CreateRule(request->rule()), response);
+  if (status.ok()) traffic_->Fill(response);
+  return status;
 }
 
 grpc::Status RulesApi::GetRule(grpc::ServerContext*, const onvm::v1::GetRuleRequest* request,
                                onvm::v1::Rule* response) {
-  return Reply(store_->GetRule(request->name()), response);
+  grpc::Status status = Reply(store_->GetRule(request->name()), response);
+  if (status.ok()) traffic_->Fill(response);
+  return status;
 }
 
 grpc::Status RulesApi::ListRules(grpc::ServerContext*, const onvm::v1::ListRulesRequest*,
                                  onvm::v1::ListRulesResponse* response) {
   for (onvm::v1::Rule& r : store_->ListRules()) *response->add_items() = std::move(r);
+  traffic_->Fill(response->mutable_items());
   return grpc::Status::OK;
 }
 

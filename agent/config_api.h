@@ -4,6 +4,7 @@
 
 #include "agent/runtime_view.h"
 #include "agent/state_store.h"
+#include "agent/traffic_status.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
@@ -38,7 +39,9 @@ class ServicesApi final : public onvm::v1::Services::Service {
 
 class ChainsApi final : public onvm::v1::Chains::Service {
  public:
-  explicit ChainsApi(StateStore* store) : store_(store) {}
+  // Both must outlive the service. Chains are returned with their traffic
+  // counters from `traffic`.
+  ChainsApi(StateStore* store, const TrafficStatus* traffic) : store_(store), traffic_(traffic) {}
 
   grpc::Status CreateChain(grpc::ServerContext* context,
                            const onvm::v1::CreateChainRequest* request,
@@ -53,11 +56,14 @@ class ChainsApi final : public onvm::v1::Chains::Service {
 
  private:
   StateStore* const store_;
+  const TrafficStatus* const traffic_;
 };
 
 class RulesApi final : public onvm::v1::Rules::Service {
  public:
-  explicit RulesApi(StateStore* store) : store_(store) {}
+  // Both must outlive the service. Rules are returned with their hit
+  // counters from `traffic`.
+  RulesApi(StateStore* store, const TrafficStatus* traffic) : store_(store), traffic_(traffic) {}
 
   grpc::Status CreateRule(grpc::ServerContext* context, const onvm::v1::CreateRuleRequest* request,
                           onvm::v1::Rule* response) override;
@@ -70,6 +76,7 @@ class RulesApi final : public onvm::v1::Rules::Service {
 
  private:
   StateStore* const store_;
+  const TrafficStatus* const traffic_;
 };
 
 class ManifestsApi final : public onvm::v1::Manifests::Service {

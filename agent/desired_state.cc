@@ -105,8 +105,22 @@ absl::StatusOr<DesiredState> FromProto(const AgentState& proto) {
   return state;
 }
 
+absl::Status CheckStateSize(const AgentState& state) {
+  const size_t bytes = state.ByteSizeLong();
+  if (bytes <= kMaxStateBytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the desired state would take ", bytes, " bytes, over the limit of ", kMaxStateBytes,
+      " bytes (what one List response and one engine control frame can carry); delete "
+      "resources or shorten launch specs first"));
+}
+
 std::string Describe(absl::string_view kind_lower, absl::string_view name) {
   if (name.empty()) return std::string(kind_lower);
+  // A valid name has at most 63 characters; an invalid one may be huge.
+  constexpr size_t kMaxQuoted = 64;
+  if (name.size() > kMaxQuoted) {
+    return absl::StrCat(kind_lower, " \"", absl::CHexEscape(name.substr(0, kMaxQuoted)), "...\"");
+  }
   return absl::StrCat(kind_lower, " \"", absl::CHexEscape(name), "\"");
 }
 

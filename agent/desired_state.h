@@ -4,6 +4,7 @@
 #ifndef ONVM_AGENT_DESIRED_STATE_H_
 #define ONVM_AGENT_DESIRED_STATE_H_
 
+#include <cstddef>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -26,6 +27,15 @@ inline constexpr uint32_t kStateFormatVersion = 1;
 // which also bounds how many of it may exist: the engine keeps stats slots
 // for at most ONVM_MAX_CHAINS chains and ONVM_MAX_RULES rules.
 inline constexpr uint32_t kMaxIdsPerKind = 4095;
+// The most the whole desired state may weigh, serialized. Without pagination
+// every List response carries a whole kind, and gRPC clients refuse
+// responses over 4 MiB by default; the state must also fit one engine
+// control frame (8 MiB). The last MiB is left for what List responses add
+// (status: ready replicas, traffic counters) and their framing.
+inline constexpr size_t kMaxStateBytes = 3u << 20;
+
+// RESOURCE_EXHAUSTED when `state` weighs more than kMaxStateBytes.
+absl::Status CheckStateSize(const AgentState& state);
 
 struct DesiredState {
   uint64_t generation = 0;

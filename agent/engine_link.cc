@@ -86,7 +86,22 @@ absl::StatusOr<EngineState> EngineLink::RefreshLocked() {
   return *state_;
 }
 
+// SetConfig carries the same services, chains and rules as AgentState
+// (one-byte tags both), and its Request adds a few bytes of framing.
+constexpr size_t kRequestOverhead = 64;
+static_assert(kMaxStateBytes + kRequestOverhead <= kMaxFrameBytes,
+              "a desired state the store accepts must fit one control frame");
+
+absl::Status EngineLink::CheckDeliverable(const AgentState& state) {
+  const size_t bytes = state.ByteSizeLong() + kRequestOverhead;
+  if (bytes <= kMaxFrameBytes) return absl::OkStatus();
+  return absl::ResourceExhaustedError(absl::StrCat(
+      "the desired state would take ", bytes, " bytes to send to the engine, over the limit of ",
+      kMaxFrameBytes, " bytes of its control protocol (delete resources or shorten launch specs)"));
+}
+
 EngineLink::PushResult EngineLink::Push(const AgentState& state) {
+  if (absl::Status s = CheckDeliverable(state); !s.ok()) return {PushOutcome::kRejected, s};
   Request request;
   onvm::engine::v1::SetConfig* config = request.mutable_set_config();
   config->set_generation(state.generation());

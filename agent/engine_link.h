@@ -46,6 +46,9 @@ class EngineLink {
   absl::StatusOr<onvm::engine::v1::EngineState> Refresh();
   // Sends the whole desired state as the engine's configuration.
   PushResult Push(const AgentState& state);
+  // RESOURCE_EXHAUSTED when `state` is too big to send to the engine in one
+  // control frame (kMaxFrameBytes): such a state could never be delivered.
+  static absl::Status CheckDeliverable(const AgentState& state);
 
   // The state last fetched while connected; nullopt while disconnected.
   std::optional<onvm::engine::v1::EngineState> current_state() const;

@@ -5,6 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/desired_state.h"
+#include "onvm/names.h"
 
 namespace onvm::agent {
 namespace {
@@ -112,6 +113,7 @@ absl::StatusOr<std::vector<onvm::v1::Port>> RuntimeView::ListPorts() const {
 }
 
 absl::StatusOr<onvm::v1::Port> RuntimeView::GetPort(absl::string_view name) const {
+  if (absl::Status s = ValidateName("name", name); !s.ok()) return s;
   absl::StatusOr<std::vector<onvm::v1::Port>> ports = ListPorts();
   if (!ports.ok()) return ports.status();
   for (onvm::v1::Port& port : *ports) {
@@ -141,6 +143,8 @@ absl::StatusOr<std::vector<onvm::v1::Instance>> RuntimeView::ListInstances() con
 }
 
 absl::StatusOr<onvm::v1::Instance> RuntimeView::GetInstance(absl::string_view name) const {
+  // Instance names ("fw-3") are DNS labels too.
+  if (absl::Status s = ValidateName("name", name); !s.ok()) return s;
   absl::StatusOr<std::vector<onvm::v1::Instance>> instances = ListInstances();
   if (!instances.ok()) return instances.status();
   for (onvm::v1::Instance& instance : *instances) {

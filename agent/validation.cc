@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <vector>
 
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "google/protobuf/util/message_differencer.h"
@@ -17,22 +18,33 @@ using google::protobuf::util::MessageDifferencer;
 
 // Chains are walked with a uint8 hop index in the packet metadata.
 constexpr int kMaxChainLength = 255;
+// Far more than any command line needs, and small enough that the engine's
+// control frame can carry many services.
+constexpr size_t kMaxLaunchBytes = 64 * 1024;
 
 absl::Status InvalidField(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
 }
 
+// A value from the request, fit to be quoted in a message: escaped, and
+// cut short if long.
+std::string Quoted(absl::string_view value) {
+  constexpr size_t kMaxQuoted = 64;
+  if (value.size() <= kMaxQuoted) return absl::CHexEscape(value);
+  return absl::StrCat(absl::CHexEscape(value.substr(0, kMaxQuoted)), "...");
+}
+
 template <typename T>
 absl::Status ValidateHeader(const T& r) {
   if (!r.api_version().empty() && r.api_version() != kApiVersion) {
-    return InvalidField(
-        "apiVersion",
-        absl::StrCat("'", r.api_version(), "' is not supported (use \"", kApiVersion, "\")"));
+    return InvalidField("apiVersion",
+                        absl::StrCat("'", Quoted(r.api_version()), "' is not supported (use \"",
+                                     kApiVersion, "\")"));
   }
   if (!r.kind().empty() && r.kind() != Kind<T>::kName) {
-    return InvalidField("kind",
-                        absl::StrCat("'", r.kind(), "' does not match the resource (expected \"",
-                                     Kind<T>::kName, "\")"));
+    return InvalidField(
+        "kind", absl::StrCat("'", Quoted(r.kind()), "' does not match the resource (expected \"",
+                             Kind<T>::kName, "\")"));
   }
   return ValidateName("metadata.name", r.metadata().name());
 }
@@ -45,13 +57,31 @@ absl::Status ValidateSpec(const onvm::v1::ServiceSpec& spec) {
   }
   if (!spec.has_launch()) return absl::OkStatus();
   const onvm::v1::LaunchSpec& launch = spec.launch();
+  // A launch spec becomes an exec(): bounded, and no NUL byte anywhere.
+  if (const size_t bytes = launch.ByteSizeLong(); bytes > kMaxLaunchBytes) {
+    return InvalidField("spec.launch", absl::StrCat(bytes, " bytes exceed the limit of ",
+                                                    kMaxLaunchBytes, " bytes per launch spec"));
+  }
   if (launch.command().empty() && (launch.args_size() > 0 || !launch.env().empty())) {
     return InvalidField("spec.launch.command", "must be set when spec.launch has args or env");
   }
+  if (launch.command().find('\0') != std::string::npos) {
+    return InvalidField("spec.launch.command", "must not contain a NUL byte");
+  }
+  for (int i = 0; i < launch.args_size(); ++i) {
+    if (launch.args(i).find('\0') != std::string::npos) {
+      return InvalidField(absl::StrCat("spec.launch.args[", i, "]"), "must not contain a NUL byte");
+    }
+  }
   for (const auto& [key, value] : launch.env()) {
     if (key.empty() || key.find_first_of(std::string("=\0", 2)) != std::string::npos) {
-      return InvalidField("spec.launch.env",
-                          absl::StrCat("'", key, "' is not a valid environment variable name"));
+      return InvalidField(
+          "spec.launch.env",
+          absl::StrCat("'", Quoted(key), "' is not a valid environment variable name"));
+    }
+    if (value.find('\0') != std::string::npos) {
+      return InvalidField(absl::StrCat("spec.launch.env[", Quoted(key), "]"),
+                          "must not contain a NUL byte");
     }
   }
   return absl::OkStatus();

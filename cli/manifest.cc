@@ -5,10 +5,12 @@
 #include <fstream>
 #include <optional>
 #include <sstream>
+#include <string>
 #include <system_error>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/string_view.h"
 #include "cli/yaml_to_json.h"
 #include "google/protobuf/util/json_util.h"
 #include "onvm/names.h"
@@ -163,13 +165,27 @@ absl::Status ParseList(const YAML::Node& list, absl::string_view source, absl::s
   return absl::OkStatus();
 }
 
+// Reads at most kMaxManifestBytes: `-f /dev/zero` or a runaway pipe must
+// end in an error, not in memory exhaustion.
+absl::StatusOr<std::string> ReadBounded(std::istream& in, absl::string_view source) {
+  std::string content;
+  char buffer[64 * 1024];
+  while (in.read(buffer, sizeof(buffer)) || in.gcount() > 0) {
+    content.append(buffer, static_cast<size_t>(in.gcount()));
+    if (content.size() > kMaxManifestBytes) {
+      return absl::ResourceExhaustedError(
+          absl::StrCat(source, ": more than ", kMaxManifestBytes / (1024 * 1024),
+                       " MiB of manifests in one file (split it, or apply a directory)"));
+    }
+  }
+  if (in.bad()) return absl::DataLossError(absl::StrCat("cannot read ", source));
+  return content;
+}
+
 absl::StatusOr<std::string> ReadFile(const fs::path& path) {
   std::ifstream file(path, std::ios::binary);
   if (!file) return absl::NotFoundError(absl::StrCat("cannot read ", path.string()));
-  std::ostringstream content;
-  content << file.rdbuf();
-  if (file.bad()) return absl::DataLossError(absl::StrCat("cannot read ", path.string()));
-  return content.str();
+  return ReadBounded(file, path.string());
 }
 
 // Records where each document starts and ignores everything else.
@@ -207,6 +223,127 @@ void CheckDocumentsAdvance(const std::string& content) {
   }
 }
 
+// yaml-cpp reads JSON as YAML, which JSON mostly is, with three exceptions
+// that `onvmctl get -o json` output can hit, so that it would not apply
+// again (fuzz_manifest found the first):
+//   - an implicit key is at most 1024 characters long (YAML 1.2, 7.4.2), so
+//     a map key longer than that (an env name; NUL bytes written as \u0000
+//     take six each) is an error, "end of map flow not found";
+//   - an implicit key ends on its own line, so a JSON key with a line break
+//     before its colon is an error too;
+//   - YAML has no UTF-16 surrogate pairs: "\udb40\udc41" (protobuf's JSON
+//     printer escapes U+E0041 so, Python's json.dumps every character above
+//     U+FFFF) is refused as invalid unicode.
+// When `text` consists of JSON tokens only, this rewrites such keys as
+// explicit YAML keys ("? " in front, which has neither limit) and surrogate
+// pairs as \U escapes. It returns false, leaving `out` empty, for anything
+// else (YAML, or JSON that needs no change), which is then parsed as it is.
+bool JsonForYaml(absl::string_view text, std::string* out) {
+  // Comfortably below yaml-cpp's 1024 (which counts from the key's start to
+  // its colon).
+  constexpr size_t kLongKey = 512;
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; };
+  auto hex4 = [&](size_t at, uint32_t* value) {
+    if (at + 4 > text.size()) return false;
+    *value = 0;
+    for (size_t k = at; k < at + 4; ++k) {
+      const char c = text[k];
+      const int digit = c >= '0' && c <= '9'   ? c - '0'
+                        : c >= 'a' && c <= 'f' ? c - 'a' + 10
+                        : c >= 'A' && c <= 'F' ? c - 'A' + 10
+                                               : -1;
+      if (digit < 0) return false;
+      *value = *value << 4 | static_cast<uint32_t>(digit);
+    }
+    return true;
+  };
+  size_t i = 0;
+  while (i < text.size() && is_space(text[i])) ++i;
+  if (i == text.size() || (text[i] != '{' && text[i] != '[')) return false;
+  std::string result(text.substr(0, i));
+  bool changed = false;
+  int depth = 0;
+  while (i < text.size()) {
+    const char c = text[i];
+    if (is_space(c) || c == ',' || c == ':') {
+      result.push_back(c);
+      ++i;
+    } else if (c == '{' || c == '[') {
+      ++depth;
+      result.push_back(c);
+      ++i;
+    } else if (c == '}' || c == ']') {
+      if (--depth < 0) return false;
+      result.push_back(c);
+      ++i;
+    } else if (c == '-' || (c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+') {
+      result.push_back(c);
+      ++i;
+    } else if (text.substr(i, 4) == "true" || text.substr(i, 4) == "null") {
+      absl::StrAppend(&result, text.substr(i, 4));
+      i += 4;
+    } else if (text.substr(i, 5) == "false") {
+      absl::StrAppend(&result, text.substr(i, 5));
+      i += 5;
+    } else if (c == '"') {
+      // A string, copied with its surrogate pairs joined.
+      const size_t start = i++;
+      std::string token = "\"";
+      for (;;) {
+        if (i == text.size()) return false;
+        const char d = text[i];
+        if (static_cast<unsigned char>(d) < 0x20) return false;  // not JSON
+        if (d == '"') break;
+        if (d != '\\') {
+          token.push_back(d);
+          ++i;
+          continue;
+        }
+        if (i + 1 == text.size()) return false;
+        const char e = text[i + 1];
+        uint32_t high = 0;
+        uint32_t low = 0;
+        if (e == 'u' && hex4(i + 2, &high) && high >= 0xd800 && high <= 0xdbff &&
+            text.substr(i + 6, 2) == "\\u" && hex4(i + 8, &low) && low >= 0xdc00 && low <= 0xdfff) {
+          absl::StrAppend(
+              &token, "\\U",
+              absl::Hex(0x10000 + ((high - 0xd800) << 10) + (low - 0xdc00), absl::kZeroPad8));
+          i += 12;
+          changed = true;
+        } else if (e == 'u') {
+          if (!hex4(i + 2, &high)) return false;
+          absl::StrAppend(&token, text.substr(i, 6));
+          i += 6;
+        } else if (e == '"' || e == '\\' || e == '/' || e == 'b' || e == 'f' || e == 'n' ||
+                   e == 'r' || e == 't') {
+          absl::StrAppend(&token, text.substr(i, 2));
+          i += 2;
+        } else {
+          return false;
+        }
+      }
+      token.push_back('"');
+      ++i;
+      // A key: the string is followed by a colon.
+      size_t colon = i;
+      while (colon < text.size() && is_space(text[colon])) ++colon;
+      if (colon < text.size() && text[colon] == ':') {
+        const absl::string_view span = text.substr(start, colon - start);
+        if (span.size() >= kLongKey || span.find_first_of("\r\n") != absl::string_view::npos) {
+          result.append("? ");
+          changed = true;
+        }
+      }
+      result.append(token);
+    } else {
+      return false;  // not a JSON token: YAML
+    }
+  }
+  if (!changed) return false;
+  *out = std::move(result);
+  return true;
+}
+
 bool IsManifestFile(const fs::path& path) {
   const std::string extension = path.extension().string();
   return extension == ".yaml" || extension == ".yml" || extension == ".json";
@@ -218,7 +355,8 @@ absl::StatusOr<std::vector<v1::Resource>> ParseManifests(absl::string_view conte
                                                          absl::string_view source) {
   std::vector<YAML::Node> documents;
   try {
-    const std::string text(content);
+    std::string text;
+    if (!JsonForYaml(content, &text)) text = std::string(content);
     CheckDocumentsAdvance(text);
     documents = YAML::LoadAll(text);
   } catch (const YAML::Exception& e) {
@@ -288,9 +426,9 @@ absl::StatusOr<std::vector<v1::Resource>> LoadManifestArgs(const std::vector<std
   for (const std::string& arg : args) {
     absl::StatusOr<std::vector<v1::Resource>> parsed;
     if (arg == "-") {
-      std::ostringstream content;
-      content << stdin_stream.rdbuf();
-      parsed = ParseManifests(content.str(), kStdinName);
+      absl::StatusOr<std::string> content = ReadBounded(stdin_stream, kStdinName);
+      if (!content.ok()) return content.status();
+      parsed = ParseManifests(*content, kStdinName);
     } else {
       parsed = LoadManifests(arg);
     }

@@ -3,6 +3,7 @@
 #ifndef ONVM_CLI_MANIFEST_H_
 #define ONVM_CLI_MANIFEST_H_
 
+#include <cstddef>
 #include <istream>
 #include <string>
 #include <vector>
@@ -15,6 +16,8 @@ namespace onvm::cli {
 
 inline constexpr absl::string_view kApiVersion = "onvm/v1";
 inline constexpr absl::string_view kStdinName = "<stdin>";
+// A manifest file (or stdin) larger than this is refused.
+inline constexpr size_t kMaxManifestBytes = 16u << 20;
 
 // Parses `content`: one or more YAML documents separated by `---`, or JSON
 // (one object, or a `{"kind": "List", "items": [...]}` object). Empty

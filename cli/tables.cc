@@ -1,8 +1,12 @@
 #include "cli/tables.h"
 
+#include <cmath>
+
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
+#include "onvm/latency_histogram.h"
 
 namespace onvm::cli {
 namespace {
@@ -20,12 +24,40 @@ std::string CommandLine(const v1::LaunchSpec& launch) {
   return line;
 }
 
-std::string StateName(v1::InstanceStatus::State state) {
-  if (state == v1::InstanceStatus::STATE_UNSPECIFIED) return "unknown";
-  return absl::AsciiStrToLower(v1::InstanceStatus::State_Name(state));
+}  // namespace
+
+std::string InstanceStateName(v1::InstanceStatus::State state) {
+  // A state newer than this client has no name here.
+  const std::string& name = v1::InstanceStatus::State_Name(state);
+  if (state == v1::InstanceStatus::STATE_UNSPECIFIED || name.empty()) return "unknown";
+  return absl::AsciiStrToLower(name);
 }
 
-}  // namespace
+std::optional<double> ChainLatency(const v1::ChainStatus& status, std::span<const uint64_t> counts,
+                                   double q) {
+  return HistogramQuantile(q, AsSpan(status.latency_bucket_bounds_seconds()), counts);
+}
+
+std::optional<double> ChainLatency(const v1::ChainStatus& status, double q) {
+  return ChainLatency(status, AsSpan(status.latency_bucket_counts()), q);
+}
+
+std::string FormatLatency(std::optional<double> seconds) {
+  if (!seconds.has_value() || !std::isfinite(*seconds) || *seconds < 0) return "-";
+  double value = *seconds;
+  const char* unit = "s";
+  if (value < 1e-6) return absl::StrCat(std::llround(value * 1e9), "ns");
+  if (value < 1e-3) {
+    value *= 1e6;
+    unit = "us";  // ASCII, not a micro sign: tables align by bytes
+  } else if (value < 1) {
+    value *= 1e3;
+    unit = "ms";
+  }
+  if (value < 10) return absl::StrFormat("%.2f%s", value, unit);
+  if (value < 100) return absl::StrFormat("%.1f%s", value, unit);
+  return absl::StrFormat("%.0f%s", value, unit);
+}
 
 std::string MatchSummary(const v1::Match& match) {
   std::vector<std::string> terms;
@@ -86,13 +118,20 @@ Table MakeTable(const std::vector<v1::Service>& items, bool wide) {
 
 Table MakeTable(const std::vector<v1::Chain>& items, bool wide) {
   std::vector<std::string> headers = {"NAME", "ID", "SERVICES", "THEN"};
-  if (wide) headers.push_back("GENERATION");
+  if (wide) headers.insert(headers.end(), {"PACKETS", "COMPLETED", "P50", "P99", "GENERATION"});
   Table table(std::move(headers));
   for (const v1::Chain& c : items) {
-    std::vector<std::string> row = {c.metadata().name(), Number(c.status().id()),
+    const v1::ChainStatus& st = c.status();
+    std::vector<std::string> row = {c.metadata().name(), Number(st.id()),
                                     OrNone(absl::StrJoin(c.spec().services(), ",")),
                                     ChainEndSummary(c.spec().then())};
-    if (wide) row.push_back(Number(c.metadata().generation()));
+    if (wide) {
+      // Latency since the chain's counters started (see `top` for now).
+      row.insert(row.end(),
+                 {Number(st.packets()), Number(st.completed_packets()),
+                  FormatLatency(ChainLatency(st, 0.5)), FormatLatency(ChainLatency(st, 0.99)),
+                  Number(c.metadata().generation())});
+    }
     table.AddRow(std::move(row));
   }
   return table;
@@ -100,7 +139,7 @@ Table MakeTable(const std::vector<v1::Chain>& items, bool wide) {
 
 Table MakeTable(const std::vector<v1::Rule>& items, bool wide) {
   std::vector<std::string> headers = {"NAME", "ID", "PRIORITY", "MATCH", "ACTION", "HITS"};
-  if (wide) headers.push_back("GENERATION");
+  if (wide) headers.insert(headers.end(), {"BYTES", "GENERATION"});
   Table table(std::move(headers));
   for (const v1::Rule& r : items) {
     std::vector<std::string> row = {r.metadata().name(),
@@ -109,7 +148,8 @@ Table MakeTable(const std::vector<v1::Rule>& items, bool wide) {
                                     MatchSummary(r.spec().match()),
                                     ActionSummary(r.spec().action()),
                                     Number(r.status().hits())};
-    if (wide) row.push_back(Number(r.metadata().generation()));
+    if (wide)
+      row.insert(row.end(), {Number(r.status().bytes()), Number(r.metadata().generation())});
     table.AddRow(std::move(row));
   }
   return table;
@@ -145,10 +185,10 @@ Table MakeTable(const std::vector<v1::Instance>& items, bool wide) {
   for (const v1::Instance& i : items) {
     const v1::InstanceStatus& st = i.status();
     std::vector<std::string> row = {
-        i.metadata().name(),      OrNone(i.spec().service()),
-        Number(st.instance_id()), absl::StrCat(st.pid()),
-        StateName(st.state()),    Number(st.rx_packets()),
-        Number(st.tx_packets()),  Number(st.dropped_ring_full() + st.dropped_by_handler())};
+        i.metadata().name(),           OrNone(i.spec().service()),
+        Number(st.instance_id()),      absl::StrCat(st.pid()),
+        InstanceStateName(st.state()), Number(st.rx_packets()),
+        Number(st.tx_packets()),       Number(st.dropped_ring_full() + st.dropped_by_handler())};
     if (wide)
       row.insert(row.end(), {Number(st.dropped_ring_full()), Number(st.dropped_by_handler())});
     table.AddRow(std::move(row));

@@ -2,7 +2,6 @@
 #include <algorithm>
 #include <optional>
 
-#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
@@ -73,11 +72,6 @@ class Description {
   std::vector<Line> lines_;
 };
 
-std::string StateName(v1::InstanceStatus::State state) {
-  if (state == v1::InstanceStatus::STATE_UNSPECIFIED) return "unknown";
-  return absl::AsciiStrToLower(v1::InstanceStatus::State_Name(state));
-}
-
 template <typename T>
 void Header(const T& item, Kind kind, Description& d) {
   d.Field(0, "Name", item.metadata().name());
@@ -123,7 +117,7 @@ grpc::Status Describe(const v1::Service& s, const std::shared_ptr<grpc::Channel>
   for (const v1::Instance& i : all) {
     if (i.spec().service() != s.metadata().name()) continue;
     const v1::InstanceStatus& st = i.status();
-    table.AddRow({i.metadata().name(), StateName(st.state()), absl::StrCat(st.pid()),
+    table.AddRow({i.metadata().name(), InstanceStateName(st.state()), absl::StrCat(st.pid()),
                   absl::StrCat(st.rx_packets()), absl::StrCat(st.tx_packets()),
                   absl::StrCat(st.dropped_ring_full() + st.dropped_by_handler())});
   }
@@ -145,6 +139,15 @@ grpc::Status Describe(const v1::Chain& c, const std::shared_ptr<grpc::Channel>& 
   d.Field(1, "Then", ChainEndSummary(c.spec().then()));
   d.Section(0, "Status");
   d.Field(1, "ID", c.status().id());
+  // Since the chain's counters started (engine start or chain creation).
+  const v1::ChainStatus& st = c.status();
+  d.Section(0, "Counters");
+  d.Field(1, "Packets", st.packets());
+  d.Field(1, "Completed", st.completed_packets());
+  d.Field(1, "Bytes", st.bytes());
+  d.Field(1, "Latency p50", FormatLatency(ChainLatency(st, 0.5)));
+  d.Field(1, "Latency p90", FormatLatency(ChainLatency(st, 0.9)));
+  d.Field(1, "Latency p99", FormatLatency(ChainLatency(st, 0.99)));
 
   auto stub = Api<v1::Service>::NewStub(channel);
   Table table({"#", "SERVICE", "REPLICAS", "READY"});
@@ -176,6 +179,7 @@ grpc::Status Describe(const v1::Rule& r, const std::shared_ptr<grpc::Channel>&, 
   d.Field(1, "ID", r.status().id());
   d.Section(0, "Counters");
   d.Field(1, "Hits", r.status().hits());
+  d.Field(1, "Bytes", r.status().bytes());
   return grpc::Status::OK;
 }
 
@@ -210,7 +214,7 @@ grpc::Status Describe(const v1::Instance& i, const std::shared_ptr<grpc::Channel
   d.Section(0, "Status");
   d.Field(1, "Instance ID", s.instance_id());
   d.Field(1, "PID", absl::StrCat(s.pid()));
-  d.Field(1, "State", StateName(s.state()));
+  d.Field(1, "State", InstanceStateName(s.state()));
   d.Section(0, "Counters");
   d.Field(1, "RX Packets", s.rx_packets());
   d.Field(1, "TX Packets", s.tx_packets());

@@ -57,9 +57,10 @@ Verbs:
   scale service NAME --replicas N [--wait [--timeout 30s]]
                         Set a service's desired replicas; --wait waits until
                         that many are ready (exit 1 on timeout).
-  top [--interval 1s]   Packet and byte rates of ports and NF instances. On a
-                        terminal it refreshes until Ctrl-C; otherwise it
-                        prints one table, measured over one interval.
+  top [--interval 1s]   Packet and byte rates of ports, NF instances and
+                        chains (with p50/p99 latency), and the 10 busiest
+                        rules. On a terminal it refreshes until Ctrl-C;
+                        otherwise it prints once, measured over one interval.
   version               Print the client and server (agent, engine) versions.
   completion bash|zsh   Print a shell completion script, e.g.
                         source <(onvmctl completion bash)

@@ -1,13 +1,19 @@
-// `onvmctl top [--interval 1s]`: packet rates of ports and NF instances,
-// from two samples of their counters.
+// `onvmctl top [--interval 1s]`: packet rates of ports, NF instances,
+// chains (with latency percentiles) and the busiest rules, from two samples
+// of their counters.
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 #include <map>
+#include <utility>
 
 #include "absl/strings/str_format.h"
 #include "cli/api.h"
 #include "cli/table.h"
+#include "cli/tables.h"
+#include "cli/top.h"
 #include "cli/verbs.h"
+#include "onvm/latency_histogram.h"
 
 namespace onvm::cli {
 namespace {
@@ -16,17 +22,17 @@ constexpr absl::Duration kDefaultInterval = absl::Seconds(1);
 // Home the cursor and clear the screen (VT100).
 constexpr char kClearScreen[] = "\033[H\033[2J";
 
-struct Sample {
-  absl::Time at;
-  std::vector<v1::Port> ports;
-  std::vector<v1::Instance> instances;
-};
+template <typename T>
+grpc::Status ListInto(const std::shared_ptr<grpc::Channel>& channel, std::vector<T>* items) {
+  auto stub = Api<T>::NewStub(channel);
+  return Api<T>::List(*stub, NewCallContext().get(), items);
+}
 
-grpc::Status TakeSample(Api<v1::Port>::Stub& ports, Api<v1::Instance>::Stub& instances,
-                        Sample* sample) {
-  grpc::Status status = Api<v1::Port>::List(ports, NewCallContext().get(), &sample->ports);
-  if (!status.ok()) return status;
-  status = Api<v1::Instance>::List(instances, NewCallContext().get(), &sample->instances);
+grpc::Status TakeSample(const std::shared_ptr<grpc::Channel>& channel, TopSample* sample) {
+  if (grpc::Status s = ListInto(channel, &sample->ports); !s.ok()) return s;
+  if (grpc::Status s = ListInto(channel, &sample->instances); !s.ok()) return s;
+  if (grpc::Status s = ListInto(channel, &sample->chains); !s.ok()) return s;
+  grpc::Status status = ListInto(channel, &sample->rules);
   sample->at = absl::Now();
   return status;
 }
@@ -68,18 +74,93 @@ uint64_t InstanceDrops(const v1::InstanceStatus& s) {
   return s.dropped_ring_full() + s.dropped_by_handler();
 }
 
-std::string StateName(v1::InstanceStatus::State state) {
-  switch (state) {
-    case v1::InstanceStatus::STARTING:
-      return "starting";
-    case v1::InstanceStatus::RUNNING:
-      return "running";
-    default:
-      return "unknown";
-  }
+// Bits per second from a byte rate.
+std::optional<double> Bits(std::optional<double> bytes) {
+  return bytes.has_value() ? std::optional<double>(*bytes * 8) : std::nullopt;
 }
 
-std::string Render(const Sample& before, const Sample& now) {
+// The chain's latency quantile over the interval: from the packets each
+// bucket gained between the samples. nullopt when none completed the chain
+// then, or the samples cannot be compared (counters reset, other bounds).
+std::optional<double> IntervalLatency(const v1::ChainStatus* before, const v1::ChainStatus& now,
+                                      double q) {
+  if (before == nullptr || !std::equal(before->latency_bucket_bounds_seconds().begin(),
+                                       before->latency_bucket_bounds_seconds().end(),
+                                       now.latency_bucket_bounds_seconds().begin(),
+                                       now.latency_bucket_bounds_seconds().end())) {
+    return std::nullopt;
+  }
+  std::optional<std::vector<uint64_t>> delta =
+      BucketDelta(AsSpan(before->latency_bucket_counts()), AsSpan(now.latency_bucket_counts()));
+  if (!delta.has_value()) return std::nullopt;
+  return ChainLatency(now, *delta, q);
+}
+
+std::string ChainsTable(const TopSample& before, const TopSample& now, double seconds) {
+  const auto old_chains = ByName(before.chains);
+  Table table({"CHAIN", "IN PPS", "COMPLETED PPS", "IN BPS", "P50", "P99"});
+  for (const auto& [name, chain] : ByName(now.chains)) {
+    const v1::ChainStatus& s = chain->status();
+    auto it = old_chains.find(name);
+    // A chain deleted and created again keeps its name, not its id.
+    const v1::ChainStatus* o = it == old_chains.end() || it->second->status().id() != s.id()
+                                   ? nullptr
+                                   : &it->second->status();
+    auto rate = [&](uint64_t (*get)(const v1::ChainStatus&)) {
+      return Rate(o == nullptr ? std::nullopt : std::optional<uint64_t>(get(*o)), get(s), seconds);
+    };
+    table.AddRow({name, Count(rate([](const v1::ChainStatus& c) { return c.packets(); })),
+                  Count(rate([](const v1::ChainStatus& c) { return c.completed_packets(); })),
+                  Si(Bits(rate([](const v1::ChainStatus& c) { return c.bytes(); }))),
+                  FormatLatency(IntervalLatency(o, s, 0.5)),
+                  FormatLatency(IntervalLatency(o, s, 0.99))});
+  }
+  return table.row_count() == 0 ? "No chains.\n" : table.Render();
+}
+
+// The kTopRules rules with the highest hit rate, then by name; rules with
+// no rate yet last.
+std::string RulesTable(const TopSample& before, const TopSample& now, double seconds) {
+  struct Row {
+    std::string name;
+    const v1::Rule* rule;
+    std::optional<double> hits;
+    std::optional<double> bytes;
+  };
+  const auto old_rules = ByName(before.rules);
+  std::vector<Row> rows;
+  for (const auto& [name, rule] : ByName(now.rules)) {
+    const v1::RuleStatus& s = rule->status();
+    auto it = old_rules.find(name);
+    const v1::RuleStatus* o = it == old_rules.end() || it->second->status().id() != s.id()
+                                  ? nullptr
+                                  : &it->second->status();
+    rows.push_back(
+        {name, rule,
+         Rate(o == nullptr ? std::nullopt : std::optional<uint64_t>(o->hits()), s.hits(), seconds),
+         Rate(o == nullptr ? std::nullopt : std::optional<uint64_t>(o->bytes()), s.bytes(),
+              seconds)});
+  }
+  if (rows.empty()) return "No rules.\n";
+  std::stable_sort(rows.begin(), rows.end(), [](const Row& a, const Row& b) {
+    return a.hits.value_or(-1) > b.hits.value_or(-1);  // ByName gave name order
+  });
+  Table table({"RULE", "ACTION", "HITS/S", "BPS"});
+  for (size_t i = 0; i < rows.size() && i < kTopRules; ++i) {
+    const Row& row = rows[i];
+    table.AddRow(
+        {row.name, ActionSummary(row.rule->spec().action()), Count(row.hits), Si(Bits(row.bytes))});
+  }
+  std::string out = table.Render();
+  if (rows.size() > kTopRules) {
+    absl::StrAppend(&out, "(", rows.size() - kTopRules, " more rules)\n");
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string RenderTop(const TopSample& before, const TopSample& now) {
   const double seconds = absl::ToDoubleSeconds(now.at - before.at);
   std::string out;
 
@@ -92,10 +173,7 @@ std::string Render(const Sample& before, const Sample& now) {
     auto rate = [&](uint64_t (*get)(const v1::PortStatus&)) {
       return Rate(o == nullptr ? std::nullopt : std::optional<uint64_t>(get(*o)), get(s), seconds);
     };
-    auto bits = [&](uint64_t (*get)(const v1::PortStatus&)) {
-      std::optional<double> bytes = rate(get);
-      return bytes.has_value() ? std::optional<double>(*bytes * 8) : std::nullopt;
-    };
+    auto bits = [&](uint64_t (*get)(const v1::PortStatus&)) { return Bits(rate(get)); };
     ports.AddRow({name, s.link_up() ? "up" : "down",
                   Count(rate([](const v1::PortStatus& p) { return p.rx_packets(); })),
                   Si(bits([](const v1::PortStatus& p) { return p.rx_bytes(); })),
@@ -117,16 +195,17 @@ std::string Render(const Sample& before, const Sample& now) {
     auto rate = [&](uint64_t (*get)(const v1::InstanceStatus&)) {
       return Rate(o == nullptr ? std::nullopt : std::optional<uint64_t>(get(*o)), get(s), seconds);
     };
-    instances.AddRow({name, instance->spec().service(), StateName(s.state()),
+    instances.AddRow({name, instance->spec().service(), InstanceStateName(s.state()),
                       Count(rate([](const v1::InstanceStatus& i) { return i.rx_packets(); })),
                       Count(rate([](const v1::InstanceStatus& i) { return i.tx_packets(); })),
                       Count(rate(InstanceDrops))});
   }
-  absl::StrAppend(&out, instances.row_count() == 0 ? "No NF instances.\n" : instances.Render());
+  absl::StrAppend(&out, instances.row_count() == 0 ? "No NF instances.\n" : instances.Render(),
+                  "\n");
+  absl::StrAppend(&out, ChainsTable(before, now, seconds), "\n");
+  absl::StrAppend(&out, RulesTable(before, now, seconds));
   return out;
 }
-
-}  // namespace
 
 int RunTop(const Invocation& invocation, Session& session) {
   if (absl::Status status = CheckFlags(invocation, {"interval"}); !status.ok()) {
@@ -139,20 +218,18 @@ int RunTop(const Invocation& invocation, Session& session) {
 
   std::shared_ptr<grpc::Channel> channel = session.Channel();
   if (channel == nullptr) return kExitUnreachable;
-  auto ports = Api<v1::Port>::NewStub(channel);
-  auto instances = Api<v1::Instance>::NewStub(channel);
 
-  Sample before;
-  if (grpc::Status s = TakeSample(*ports, *instances, &before); !s.ok()) {
+  TopSample before;
+  if (grpc::Status s = TakeSample(channel, &before); !s.ok()) {
     return session.ServerError(s);
   }
   for (int refreshes = 0;; ++refreshes) {
     absl::SleepFor(*interval);
-    Sample now;
-    if (grpc::Status s = TakeSample(*ports, *instances, &now); !s.ok()) {
+    TopSample now;
+    if (grpc::Status s = TakeSample(channel, &now); !s.ok()) {
       return session.ServerError(s);
     }
-    const std::string table = Render(before, now);
+    const std::string table = RenderTop(before, now);
     if (!session.out_is_tty()) {
       session.out() << table;
       return kExitOk;

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
+#include <cmath>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/match.h"
@@ -21,6 +23,35 @@ using google::protobuf::Reflection;
 void EmitString(const std::string& text, YAML::Emitter& out) {
   if (YamlNeedsQuotes(text)) out << YAML::DoubleQuoted;
   out << text;
+}
+
+// Whether `key` must be written as an explicit key ("? key" on its own line,
+// then ": value"). yaml-cpp's parser takes implicit keys of at most 1024
+// characters as written (YAML 1.2 allows no more), but its emitter switches
+// to explicit keys only for keys longer than that before escaping, so a key
+// of 300 NUL bytes, written as 1200 characters of \x00, did not parse back
+// (fuzz_manifest). The threshold leaves room for the quotes and the colon.
+bool NeedsExplicitKey(const std::string& key) {
+  constexpr size_t kLongKey = 512;
+  if (key.size() >= kLongKey) return true;
+  YAML::Emitter probe;
+  EmitString(key, probe);
+  return probe.size() >= kLongKey;
+}
+
+// A finite number in the shortest form that reads back as the same value
+// ("1e-06", as protobuf's JSON printer writes it), where yaml-cpp would
+// write 17 significant digits ("9.9999999999999995e-07"). Infinities and
+// NaN keep yaml-cpp's spelling.
+template <typename T>
+void EmitFloat(T value, YAML::Emitter& out) {
+  std::array<char, 64> text;
+  const auto [end, error] = std::to_chars(text.data(), text.data() + text.size(), value);
+  if (!std::isfinite(value) || error != std::errc()) {
+    out << value;
+    return;
+  }
+  out << std::string(text.data(), end);
 }
 
 void EmitMessage(const Message& message, YAML::Emitter& out);
@@ -47,11 +78,13 @@ void EmitValue(const Message& message, const FieldDescriptor& field, int index,
                        : r.GetUInt64(message, &field));
       break;
     case FieldDescriptor::CPPTYPE_DOUBLE:
-      out << (repeated ? r.GetRepeatedDouble(message, &field, index)
-                       : r.GetDouble(message, &field));
+      EmitFloat(
+          repeated ? r.GetRepeatedDouble(message, &field, index) : r.GetDouble(message, &field),
+          out);
       break;
     case FieldDescriptor::CPPTYPE_FLOAT:
-      out << (repeated ? r.GetRepeatedFloat(message, &field, index) : r.GetFloat(message, &field));
+      EmitFloat(repeated ? r.GetRepeatedFloat(message, &field, index) : r.GetFloat(message, &field),
+                out);
       break;
     case FieldDescriptor::CPPTYPE_BOOL:
       out << (repeated ? r.GetRepeatedBool(message, &field, index) : r.GetBool(message, &field));
@@ -108,6 +141,7 @@ void EmitMap(const Message& message, const FieldDescriptor& field, YAML::Emitter
             [](const auto& a, const auto& b) { return a.first < b.first; });
   out << YAML::BeginMap;
   for (const auto& [key_text, entry] : entries) {
+    if (NeedsExplicitKey(key_text)) out << YAML::LongKey;
     out << YAML::Key;
     EmitString(key_text, out);
     out << YAML::Value;

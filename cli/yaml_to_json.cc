@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
@@ -68,6 +69,54 @@ void AppendJsonString(absl::string_view text, std::string* out) {
     }
   }
   out->push_back('"');
+}
+
+// Well-formed UTF-8: no stray continuation bytes, overlong forms,
+// surrogates or code points above U+10FFFF (what protobuf's string fields,
+// and so the agent, accept).
+bool IsValidUtf8(absl::string_view text) {
+  size_t i = 0;
+  while (i < text.size()) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t n = 0;
+    uint32_t cp = 0;
+    if ((c & 0xe0) == 0xc0) {
+      n = 1;
+      cp = c & 0x1f;
+    } else if ((c & 0xf0) == 0xe0) {
+      n = 2;
+      cp = c & 0x0f;
+    } else if ((c & 0xf8) == 0xf0) {
+      n = 3;
+      cp = c & 0x07;
+    } else {
+      return false;
+    }
+    if (i + n >= text.size()) return false;  // cut short
+    for (size_t k = 1; k <= n; ++k) {
+      const auto cc = static_cast<unsigned char>(text[i + k]);
+      if ((cc & 0xc0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3f);
+    }
+    static constexpr uint32_t kMin[] = {0, 0x80, 0x800, 0x10000};
+    if (cp < kMin[n] || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff)) return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+// A key for a field path: as it is when it is plain text, escaped otherwise.
+std::string PathKey(absl::string_view key) {
+  for (char c : key) {
+    if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+      return absl::StrCat("\"", absl::CHexEscape(key), "\"");
+    }
+  }
+  return std::string(key);
 }
 
 // YAML 1.2 core-schema booleans; the YAML 1.1 "yes"/"on" family is refused
@@ -166,7 +215,7 @@ class Converter {
                      absl::StrCat("field names must be strings, got ", Describe(entry.first)));
       }
       const std::string& key = entry.first.Scalar();
-      const std::string field_path = Child(path, key);
+      const std::string field_path = Child(path, PathKey(key));
       const FieldDescriptor* field = FindField(descriptor, key);
       if (field == nullptr) return Error(field_path, UnknownFieldMessage(key, descriptor));
       if (!seen.insert(field->number()).second) return Error(field_path, "duplicate field");
@@ -233,7 +282,7 @@ class Converter {
         return Error(path, absl::StrCat("keys must be scalars, got ", Describe(entry.first)));
       }
       const std::string& key = entry.first.Scalar();
-      const std::string entry_path = Child(path, key);
+      const std::string entry_path = Child(path, PathKey(key));
       if (!seen.insert(key).second) return Error(entry_path, "duplicate key");
       // Validates the key's type; its JSON form is always a string.
       Converter key_check;
@@ -270,6 +319,11 @@ class Converter {
     const std::string& text = node.Scalar();
     switch (field.cpp_type()) {
       case FieldDescriptor::CPPTYPE_STRING:
+        if (!IsValidUtf8(text)) {
+          return Error(path,
+                       absl::StrCat("\"", absl::CHexEscape(text.substr(0, 64)),
+                                    text.size() > 64 ? "...\"" : "\"", " is not valid UTF-8 text"));
+        }
         AppendJsonString(text, &out_);
         return absl::OkStatus();
       case FieldDescriptor::CPPTYPE_BOOL:

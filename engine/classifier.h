@@ -11,11 +11,18 @@
 //   - IPv6 packets: likewise for IPv6 (addresses as four 32-bit fields);
 //   - non-IP packets (including ones whose IP header does not parse): rules
 //     with no prefix, protocol or port range, over in_port, ether type, VLAN.
-// The IP contexts are sharded by in_port rather than testing it: rules for
-// any port in one context, rules for port P in another, and a burst from
-// port P looks in both. A port test in the trie multiplies its nodes (10,000
-// mixed rules did not fit rte_acl's 8 tries with it) and a burst comes from
-// one port anyway. A rule set that still does not fit is split in halves.
+// In the IP contexts in_port is tested in the last field (the meta word),
+// where a rule for one port adds a few trie nodes. (The IP rules used to be
+// sharded by port instead: one more context per lookup, and per-port shards
+// too small to be grouped as below, which took a third of the build time of
+// 10,000 mixed rules.)
+//
+// rte_acl compiles a set of rules into a decision trie by merging each
+// rule's path into it; a field that some rules leave wild and others set
+// copies the wild rules' remaining paths under every value the others set.
+// Large sets are therefore first grouped by which addresses they leave wild
+// and, where both kinds are common, by whether they set the protocol; a set
+// that still does not fit rte_acl's tries is split further.
 #ifndef ONVM_ENGINE_CLASSIFIER_H_
 #define ONVM_ENGINE_CLASSIFIER_H_
 
@@ -38,15 +45,18 @@ namespace onvm::engine {
 inline constexpr uint8_t kAclNonIp = 0;
 inline constexpr uint8_t kAclIpv4 = 1;
 inline constexpr uint8_t kAclIpv6 = 2;
-// AclKey::meta bits, above the 12-bit outer VLAN id.
+// AclKey::meta bits, above the 12-bit outer VLAN id, and the port index in
+// the top byte.
 inline constexpr uint32_t kAclTagged = 0x10000;  // has a VLAN tag
 inline constexpr uint32_t kAclL4 = 0x20000;      // has L4 ports
+inline constexpr int kAclPortShift = 24;
 
 // What the ACL tries read for one packet. Multi-byte fields are in network
 // byte order (rte_acl compares input bytes most significant first). Fields a
 // packet does not have are zero. Each context reads a one-byte first field
-// and then 4-byte groups: IP contexts ip_proto | src | dst | ports | meta,
-// the non-IP context in_port | bytes 0-3 (the ether type) | meta.
+// and then 4-byte groups: IP contexts ip_proto | src | dst | ports | meta
+// (in_port included), the non-IP context in_port | bytes 0-3 (the ether
+// type) | meta.
 struct AclKey {
   uint8_t ip_proto;  // 0 unless IP
   uint8_t in_port;   // port index
@@ -55,7 +65,7 @@ struct AclKey {
   uint8_t dst_addr[16];
   uint16_t src_port;  // 0 unless kAclL4
   uint16_t dst_port;
-  uint32_t meta;   // kAclTagged | kAclL4 | VLAN id
+  uint32_t meta;   // in_port << kAclPortShift | kAclTagged | kAclL4 | VLAN id
   uint8_t family;  // kAclNonIp, kAclIpv4 or kAclIpv6; not read by the tries
   uint8_t pad[3];
 };
@@ -76,7 +86,8 @@ inline void MakeAclKey(const PacketKey& key, uint16_t in_port, AclKey* out) {
   std::memcpy(out->dst_addr, key.dst_addr, sizeof(out->dst_addr));
   out->src_port = rte_cpu_to_be_16(key.src_port);
   out->dst_port = rte_cpu_to_be_16(key.dst_port);
-  out->meta = rte_cpu_to_be_32((key.has_vlan ? kAclTagged | key.vlan_id : 0) |
+  out->meta = rte_cpu_to_be_32((uint32_t{out->in_port} << kAclPortShift) |
+                               (key.has_vlan ? kAclTagged | key.vlan_id : 0) |
                                (key.has_l4_ports ? kAclL4 : 0));
   out->pad[0] = out->pad[1] = out->pad[2] = 0;
 }
@@ -99,9 +110,13 @@ class Classifier {
   // How rules are spread over rte_acl contexts; the defaults are what the
   // engine uses, tests force the other paths.
   struct Options {
-    // A shard with at least this many rules is compiled in groups of one
-    // address shape.
+    // A set (IPv4 or IPv6) of at least this many rules is compiled in groups
+    // of one address shape (which addresses the rules leave wild).
     size_t shape_group_min = 1024;
+    // Such a group is split once more by whether the rules set the protocol
+    // when the smaller side has at least this many rules and at least a
+    // tenth of the group.
+    size_t proto_split_min = 256;
     // At most this many rules per context; more are split in two. rte_acl
     // running out of tries splits them too.
     size_t max_context_rules = SIZE_MAX;
@@ -124,9 +139,9 @@ class Classifier {
   Classifier& operator=(const Classifier&) = delete;
 
   // Packet path. `keys` are `n` (<= kMaxBurst) packets that arrived on port
-  // `in_port` (MakeAclKey with that port). For each, writes to `rule[i]`
-  // the position in the rule list of the first rule that matches, or
-  // kNoMatch.
+  // `in_port` (MakeAclKey with that port: the keys carry it, so it is only
+  // documentation here). For each, writes to `rule[i]` the position in the
+  // rule list of the first rule that matches, or kNoMatch.
   void Classify(uint16_t in_port, const AclKey* keys, uint32_t n, uint32_t* rule) const;
 
   size_t rule_count() const { return rule_count_; }
@@ -141,10 +156,7 @@ class Classifier {
   void Reset();
 
   ContextSet non_ip_;
-  ContextSet any_port_[2];  // IPv4, IPv6: rules without in_port
-  // IPv4, IPv6: by port index, rules for that port (empty beyond the last
-  // port that has some).
-  std::vector<ContextSet> by_port_[2];
+  ContextSet ip_[2];  // IPv4, IPv6
   size_t rule_count_ = 0;
 };
 

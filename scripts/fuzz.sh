@@ -18,19 +18,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-readonly ALL_TARGETS=(fuzz_packet fuzz_manifest fuzz_control_frame)
+readonly ALL_TARGETS=(fuzz_packet fuzz_manifest fuzz_control_frame fuzz_classifier)
 seconds="${ONVM_FUZZ_SECONDS:-60}"
 jobs="${ONVM_FUZZ_JOBS:-1}"
 dir="${ONVM_FUZZ_BUILD_DIR:-build-fuzz}"
 if (($# > 0)); then targets=("$@"); else targets=("${ALL_TARGETS[@]}"); fi
-# Known open bug: fuzz_manifest finds `-o yaml` output that does not apply
-# back identically (regressions/crash-019cdabd...). Until it is fixed CI
-# leaves that target out so that every run is not red; run it by hand with
-# `bash scripts/fuzz.sh fuzz_manifest`.
-if (($# == 0)) && [[ "${CI:-}" == true ]]; then
-  targets=(fuzz_packet fuzz_control_frame)
-  echo "fuzz: CI skips fuzz_manifest (open round-trip bug, see scripts/fuzz.sh)"
-fi
 
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || {
   echo "fuzz: ONVM_FUZZ_SECONDS must be a positive number of seconds, not '$seconds'" >&2

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "absl/strings/ascii.h"
+#include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "onvm/names.h"
@@ -12,8 +13,13 @@
 namespace onvm {
 namespace {
 
+// The value is quoted escaped (it may hold any bytes) and cut short (it may
+// be megabytes long).
 absl::Status FieldError(absl::string_view field, absl::string_view value, absl::string_view why) {
-  return absl::InvalidArgumentError(absl::StrCat(field, ": '", value, "' ", why));
+  constexpr size_t kMaxQuoted = 64;
+  const bool cut = value.size() > kMaxQuoted;
+  return absl::InvalidArgumentError(absl::StrCat(
+      field, ": '", absl::CHexEscape(value.substr(0, kMaxQuoted)), cut ? "...' " : "' ", why));
 }
 
 // Decimal digits only: no sign, no spaces, no base prefix.
@@ -77,6 +83,10 @@ absl::StatusOr<Prefix> ParsePrefix(absl::string_view field, absl::string_view te
   }
   const std::string addr(addr_text);
   int max_len = 0;
+  // inet_pton stops at a NUL: "10.0.0.1\0junk" must not pass as 10.0.0.1.
+  if (addr.find('\0') != std::string::npos) {
+    return FieldError(field, text, "is not an IPv4 or IPv6 address or prefix");
+  }
   if (inet_pton(AF_INET, addr.c_str(), p.addr) == 1) {
     p.version = 4;
     max_len = 32;

@@ -123,6 +123,15 @@ class Chains final : public v1::Chains::Service {
   grpc::Status ListChains(grpc::ServerContext*, const v1::ListChainsRequest*,
                           v1::ListChainsResponse* response) override {
     std::lock_guard lock(state_.mu);
+    for (auto& [name, chain] : state_.chains) {
+      v1::ChainStatus* s = chain.mutable_status();
+      s->set_packets(s->packets() + state_.counter_step);
+      s->set_completed_packets(s->completed_packets() + state_.counter_step);
+      s->set_bytes(s->bytes() + 100 * state_.counter_step);
+      if (s->latency_bucket_counts_size() > 4) {
+        s->set_latency_bucket_counts(4, s->latency_bucket_counts(4) + state_.counter_step);
+      }
+    }
     ListInto(state_.chains, response);
     return grpc::Status::OK;
   }
@@ -154,6 +163,11 @@ class Rules final : public v1::Rules::Service {
   grpc::Status ListRules(grpc::ServerContext*, const v1::ListRulesRequest*,
                          v1::ListRulesResponse* response) override {
     std::lock_guard lock(state_.mu);
+    for (auto& [name, rule] : state_.rules) {
+      v1::RuleStatus* s = rule.mutable_status();
+      s->set_hits(s->hits() + state_.counter_step);
+      s->set_bytes(s->bytes() + 100 * state_.counter_step);
+    }
     ListInto(state_.rules, response);
     return grpc::Status::OK;
   }

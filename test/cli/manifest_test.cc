@@ -197,6 +197,56 @@ TEST(ManifestTest, JsonListErrorsNameTheItem) {
             "(did you mean \"replicas\"?)");
 }
 
+TEST(ManifestTest, JsonKeysOfAnyLengthOrLayout) {
+  // yaml-cpp (like YAML) takes implicit keys of at most 1024 characters on
+  // one line; JSON has neither limit. Keys here: 1500 characters, 200 NULs
+  // as \u0000 (1200 characters), and a line break before the colon.
+  const std::string long_key(1500, 'K');
+  std::string nul_key = "N";
+  for (int i = 0; i < 200; ++i) nul_key += "\\u0000";
+  absl::StatusOr<std::vector<v1::Resource>> parsed =
+      ParseManifests(absl::StrCat("{\"apiVersion\": \"onvm/v1\", \"kind\"\n: \"Service\",\n",
+                                  " \"metadata\": {\"name\": \"fw\"},\n \"spec\": {\"launch\": {",
+                                  "\"command\": \"nf\", \"env\": {\"", long_key, "\": \"a\", \"",
+                                  nul_key, "\"\r\n  : \"b\", \"short\": \"c\"}}}}\n"),
+                     "long-keys.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 1u);
+  const auto& env = (*parsed)[0].service().spec().launch().env();
+  EXPECT_EQ(env.size(), 3u);
+  EXPECT_EQ(env.at(long_key), "a");
+  EXPECT_EQ(env.at(absl::StrCat("N", std::string(200, '\0'))), "b");
+  EXPECT_EQ(env.at("short"), "c");
+}
+
+TEST(ManifestTest, JsonSurrogatePairsAreOneCharacter) {
+  // JSON escapes characters above U+FFFF as UTF-16 surrogate pairs (Python's
+  // json.dumps, and protobuf's printer for some); YAML has no such escape.
+  absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(
+      R"({"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "fw"},
+          "spec": {"launch": {"command": "nf", "args": ["\ud83d\ude00", "x\uDB40\uDC41y\u00e9"]}}})",
+      "emoji.json");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_THAT((*parsed)[0].service().spec().launch().args(),
+              ElementsAre("\xF0\x9F\x98\x80", "x\xF3\xA0\x81\x81y\xC3\xA9"));
+  // Half a pair is not a character.
+  EXPECT_THAT(ErrorOf(R"({"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "fw"},
+                         "spec": {"launch": {"command": "\ud83d"}}})"),
+              HasSubstr("invalid unicode"));
+}
+
+TEST(ManifestTest, YamlFlowStyleIsStillYaml) {
+  // Flow-style YAML that is not JSON (plain scalars, comments, single
+  // quotes) is read as it is.
+  absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(
+      "{\"apiVersion\": onvm/v1, kind: Service, metadata: {name: 'fw'}}  # \"quoted\": x\n",
+      "flow.yaml");
+  ASSERT_TRUE(parsed.ok()) << parsed.status();
+  ASSERT_EQ(parsed->size(), 1u);
+  EXPECT_EQ((*parsed)[0].service().metadata().name(), "fw");
+}
+
 TEST(ManifestTest, OutputOnlyFieldsAreDropped) {
   absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(
       "apiVersion: onvm/v1\nkind: Rule\nmetadata: {name: r, generation: 4}\n"

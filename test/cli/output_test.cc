@@ -1,9 +1,11 @@
 #include "cli/output.h"
 
+#include "absl/strings/str_cat.h"
 #include "cli/manifest.h"
 #include "cli/table.h"
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
+#include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
 
 namespace onvm::cli {
@@ -181,6 +183,43 @@ TEST(JsonTest, OutputParsesBackAsAManifest) {
   ASSERT_TRUE(parsed.ok()) << parsed.status();
   ASSERT_EQ(parsed->size(), 1u);
   EXPECT_EQ((*parsed)[0].rule().spec().SerializeAsString(), rule.spec().SerializeAsString());
+}
+
+// What `onvmctl get -o yaml|json` prints must apply again unchanged, keys
+// and strings that YAML handles differently from JSON included. The
+// fuzz_manifest regressions json-output-long-map-key.yaml and
+// yaml-output-long-map-key.yaml: an env name of "N" and 236 or 300 NUL
+// bytes, 1417 or 1801 characters as JSON, 1203 characters as YAML (\x00),
+// more than the 1024 yaml-cpp takes for an implicit key.
+TEST(OutputTest, UnusualStringsParseBackFromYamlAndJson) {
+  v1::Service service = Parse<v1::Service>(R"pb(
+    api_version: "onvm/v1"
+    kind: "Service"
+    metadata { name: "fw" }
+    spec { launch { command: "onvm-nf-firewall" args: "--deny" } }
+  )pb");
+  auto& env = *service.mutable_spec()->mutable_launch()->mutable_env();
+  env[absl::StrCat("N", std::string(236, '\0'))] = absl::StrCat("1|", std::string(50, '\0'));
+  env[absl::StrCat("N", std::string(300, '\0'))] = "300";
+  env[std::string(1100, 'K')] = "long";
+  env["LOG"] = "debug";
+  // U+E0041, which protobuf's JSON printer escapes as a surrogate pair.
+  service.mutable_spec()->mutable_launch()->add_args("tag \xF3\xA0\x81\x81 \xF0\x9F\x98\x80");
+  for (const bool json : {false, true}) {
+    SCOPED_TRACE(json ? "json" : "yaml");
+    std::string text = FormatYaml({&service}, /*as_list=*/true);
+    if (json) {
+      absl::StatusOr<std::string> j = FormatJson({&service}, /*as_list=*/true);
+      ASSERT_TRUE(j.ok()) << j.status();
+      text = *j;
+    }
+    absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(text, "out");
+    ASSERT_TRUE(parsed.ok()) << parsed.status();
+    ASSERT_EQ(parsed->size(), 1u);
+    // Maps serialize in no set order: compare fields.
+    EXPECT_TRUE(google::protobuf::util::MessageDifferencer::Equals((*parsed)[0].service().spec(),
+                                                                   service.spec()));
+  }
 }
 
 TEST(YamlTest, SingleObject) {

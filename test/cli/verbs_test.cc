@@ -81,7 +81,8 @@ TEST_F(VerbsTest, ApplyThenGet) {
 
   r = Ctl({"get", "rules", "-o", "wide"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("demo-in   3    100        inPort=in   chain:demo   0      1\n"));
+  EXPECT_THAT(r.out,
+              HasSubstr("demo-in   3    100        inPort=in   chain:demo   0      0       1\n"));
 
   r = Ctl({"get", "chain/demo", "-o", "name"});
   EXPECT_EQ(r.out, "chain/demo\n");
@@ -290,6 +291,16 @@ Result RunTty(std::vector<std::string> args, int max_refreshes) {
 
 constexpr char kUnreachable[] = "unix:/nonexistent-onvm-dir/agent.sock";
 
+// The whitespace-separated cells of the first line of `text` whose first
+// cell is `first`.
+std::vector<std::string> Row(const std::string& text, absl::string_view first) {
+  for (absl::string_view line : absl::StrSplit(text, '\n')) {
+    std::vector<std::string> cells = absl::StrSplit(line, ' ', absl::SkipEmpty());
+    if (!cells.empty() && cells[0] == first) return cells;
+  }
+  return {};
+}
+
 TEST_F(VerbsTest, VersionShowsClientAndServer) {
   {
     std::lock_guard lock(agent_.state().mu);
@@ -374,10 +385,25 @@ TEST_F(NewVerbsTest, DescribeShowsSpecStatusAndCounters) {
                                "DROPPED\n  fwd-1   running   99    1200         1199         1\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("other-1")));
 
+  {
+    std::lock_guard lock(agent_.state().mu);
+    v1::ChainStatus* s = agent_.state().chains["demo"].mutable_status();
+    s->set_packets(1200);
+    s->set_completed_packets(1200);
+    s->set_bytes(76800);
+    // 1 to 2 us: 1000 packets; 2 to 5 us: 200; none slower.
+    for (double bound : {1e-6, 2e-6, 5e-6}) s->add_latency_bucket_bounds_seconds(bound);
+    for (uint64_t count : {0, 1000, 200, 0}) s->add_latency_bucket_counts(count);
+  }
   r = Ctl({"describe", "chain/demo"});
   ASSERT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out, HasSubstr("  Services:  fwd\n"));
-  EXPECT_THAT(r.out, HasSubstr("  Then:      out:"));
+  EXPECT_THAT(r.out, HasSubstr("  Services:     fwd\n"));
+  EXPECT_THAT(r.out, HasSubstr("  Then:         out:"));
+  // p50: rank 600, 600 of 1000 into (1, 2] us; p90: rank 1080, 80 of 200
+  // into (2, 5] us; p99: rank 1188, 188 of 200.
+  EXPECT_THAT(r.out, HasSubstr("Counters:\n  Packets:      1200\n  Completed:    1200\n"
+                               "  Bytes:        76800\n  Latency p50:  1.60us\n"
+                               "  Latency p90:  3.20us\n  Latency p99:  4.82us\n"));
   EXPECT_THAT(r.out, HasSubstr("Path:\n  #   SERVICE"));
   EXPECT_THAT(r.out, HasSubstr("  1   fwd "));
 
@@ -395,7 +421,7 @@ TEST_F(NewVerbsTest, DescribeShowsSpecStatusAndCounters) {
   r = Ctl({"describe", "rule", "demo-in"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("  Action:    chain:demo\n"));
-  EXPECT_THAT(r.out, HasSubstr("Counters:\n  Hits:      0\n"));
+  EXPECT_THAT(r.out, HasSubstr("Counters:\n  Hits:      0\n  Bytes:     0\n"));
 
   // Two names: two descriptions, one blank line apart; a missing one fails.
   r = Ctl({"describe", "ports", "in", "nope", "out"});
@@ -438,12 +464,39 @@ TEST_F(NewVerbsTest, TopPrintsRatesOnceWhenNotATerminal) {
   {
     std::lock_guard lock(agent_.state().mu);
     agent_.state().counter_step = 1000;
+    // The engine's bounds: the fake's packets land in (10, 20] us.
+    v1::ChainStatus* s = agent_.state().chains["demo"].mutable_status();
+    for (double bound :
+         {1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1}) {
+      s->add_latency_bucket_bounds_seconds(bound);
+    }
+    s->mutable_latency_bucket_counts()->Resize(15, 0);
   }
   Result r = Ctl({"top", "--interval", "200ms"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("PORT   LINK   RX PPS"));
   EXPECT_THAT(r.out, HasSubstr("\nINSTANCE   SERVICE   STATE"));
+  EXPECT_THAT(r.out, HasSubstr("\nCHAIN   IN PPS   COMPLETED PPS   IN BPS   P50      P99\n"));
+  EXPECT_THAT(r.out, HasSubstr("\nRULE      ACTION       HITS/S   BPS\n"));
   EXPECT_THAT(r.out, Not(HasSubstr("\033[")));
+  // Every packet of the interval took 10 to 20 us.
+  std::vector<std::string> chain = Row(r.out, "demo");
+  ASSERT_EQ(chain.size(), 6u) << r.out;
+  EXPECT_EQ(chain[4], "15.0us");
+  EXPECT_EQ(chain[5], "19.9us");
+  std::vector<std::string> rule = Row(r.out, "demo-in");
+  ASSERT_EQ(rule.size(), 4u) << r.out;
+  EXPECT_EQ(rule[1], "chain:demo");
+  for (size_t column : {1, 2}) {
+    double pps = 0;
+    ASSERT_TRUE(absl::SimpleAtod(chain[column], &pps)) << r.out;
+    EXPECT_GT(pps, 1000);
+    EXPECT_LE(pps, 5100);
+  }
+  double hits = 0;
+  ASSERT_TRUE(absl::SimpleAtod(rule[2], &hits)) << r.out;
+  EXPECT_GT(hits, 1000);
+  EXPECT_LE(hits, 5100);
   // 1000 packets per 200 ms sample: about 5000 pps (timing on a busy
   // machine makes it less).
   bool found = false;

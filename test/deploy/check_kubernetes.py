@@ -258,6 +258,8 @@ SCALARS = {
     "uint64": ("integer",),
     "int32": ("integer",),
     "int64": ("integer",),
+    "double": ("number",),
+    "float": ("number",),
 }
 
 

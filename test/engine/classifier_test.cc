@@ -359,6 +359,76 @@ TEST(ClassifierTest, PortRangeEndsAndPacketsWithoutPorts) {
       });
 }
 
+TEST(ClassifierTest, PortRulesMatchOnlyTheirPort) {
+  // The port is tested in the IP tries' last field (the meta word, next to
+  // the VLAN id) and in the non-IP trie's first; port index 255 is the
+  // highest that fits.
+  const std::vector<GenRule> rules = {
+      RuleBuilder().InPort(255).Src("10.0.0.0/8").Build(),                              // 0
+      RuleBuilder().InPort(1).Proto("tcp").DstPorts("80").Build(),                      // 1
+      RuleBuilder().InPort(0).Vlan(4095).Build(),                                       // 2
+      RuleBuilder().InPort(1).Dst("2001:db8::/32").Build(),                             // 3
+      RuleBuilder().Src("10.0.0.0/8").Proto("tcp").Build(),                             // 4
+      RuleBuilder().InPort(255).EthType("arp").Build(),                                 // 5
+      RuleBuilder().InPort(2).Build(),                                                  // 6
+      RuleBuilder().InPort(0).Src("192.0.2.0/24").Vlan(7).Build(),                      // 7
+      RuleBuilder().InPort(3).Dst("::/0").Proto("udp").SrcPorts("1024-65535").Build(),  // 8
+  };
+  auto vlan_udp4 = [](uint16_t vid) {
+    return PacketBuilder().Vlan(vid).Ipv4("192.0.2.1", "10.9.9.9").Udp(1, 2).Build();
+  };
+  ExpectRules(rules, {
+                         {MakePacket(Tcp4("10.1.1.1", "1.1.1.1", 9, 80), 255), 0},
+                         {MakePacket(Tcp4("10.1.1.1", "1.1.1.1", 9, 80), 1), 1},
+                         {MakePacket(Tcp4("10.1.1.1", "1.1.1.1", 9, 80), 0), 4},
+                         {MakePacket(Tcp4("10.1.1.1", "1.1.1.1", 9, 80), 127), 4},
+                         {MakePacket(Tcp4("11.1.1.1", "1.1.1.1", 9, 80), 255), -1},
+                         {MakePacket(Tcp4("11.1.1.1", "1.1.1.1", 9, 81), 1), -1},
+                         {MakePacket(vlan_udp4(4095), 0), 2},
+                         {MakePacket(vlan_udp4(4095), 1), -1},
+                         {MakePacket(vlan_udp4(7), 0), 7},
+                         {MakePacket(vlan_udp4(7), 2), 6},
+                         {MakePacket(vlan_udp4(7), 254), -1},
+                         {MakePacket(Udp6("::1", "2001:db8::5", 1, 2), 1), 3},
+                         {MakePacket(Udp6("::1", "2001:db8::5", 1, 2), 0), -1},
+                         {MakePacket(Udp6("::1", "2001:db8::5", 1024, 2), 3), 8},
+                         {MakePacket(Udp6("::1", "2001:db8::5", 1023, 2), 3), -1},
+                         {MakePacket(Arp(), 255), 5},
+                         {MakePacket(Arp(), 1), -1},
+                         {MakePacket(Arp(), 2), 6},
+                     });
+}
+
+TEST(ClassifierTest, RulesForEveryPortShareTheIpContexts) {
+  // Rules for 64 different ports and for any port: one IPv4 context, not
+  // one per port, and each packet sees its own port's rules only.
+  std::vector<GenRule> rules;
+  for (int port = 0; port < 64; ++port) {
+    rules.push_back(RuleBuilder()
+                        .InPort(port)
+                        .Dst(absl::StrCat("10.0.", port, ".0/24"))
+                        .Proto("udp")
+                        .DstPorts(absl::StrCat(1000 + port))
+                        .Build());
+  }
+  rules.push_back(RuleBuilder().Dst("10.0.0.0/16").Build());
+  Classifier c = MustBuild(rules);
+  EXPECT_EQ(c.context_count(), 1u);
+  std::vector<Packet> packets;
+  for (int port = 0; port < 64; ++port) {
+    for (int other : {port, (port + 1) % 64, port + 128}) {
+      packets.push_back(MakePacket(PacketBuilder()
+                                       .Ipv4("1.1.1.1", absl::StrCat("10.0.", port, ".1"))
+                                       .Udp(5, static_cast<uint16_t>(1000 + port))
+                                       .Build(),
+                                   static_cast<uint16_t>(other)));
+    }
+  }
+  TrafficGen gen(64);
+  const Coverage cov = ExpectSameAsLinear(c, rules, packets, &gen);
+  EXPECT_EQ(cov.distinct(), rules.size());
+}
+
 TEST(ClassifierTest, FirstRuleInOrderWinsOverMoreSpecificLaterRules) {
   const std::vector<GenRule> rules = {
       RuleBuilder().InPort(1).Build(),                                       // 0
@@ -408,6 +478,7 @@ TEST(ClassifierTest, RulesSpreadOverManyContextsGiveTheSameAnswers) {
   const std::vector<GenRule> rules = gen.RandomRules(600);
   Classifier::Options options;
   options.shape_group_min = 1;
+  options.proto_split_min = 1;
   options.max_context_rules = 7;
   auto c = Classifier::Build(AsClassifierRules(rules), options);
   ASSERT_TRUE(c.ok()) << c.status();
@@ -419,13 +490,25 @@ TEST(ClassifierTest, RulesSpreadOverManyContextsGiveTheSameAnswers) {
 }
 
 TEST(ClassifierTest, TenThousandRules) {
+  // The benchmark's stress set (every field and shape mixed, rules for any
+  // port and for single ports): compiled as the engine does, grouped by
+  // address shape and split by protocol, and with the groups made as small
+  // as they get (every set grouped, every group split by protocol, so that
+  // no context is large).
   TrafficGen gen(10000);
   const std::vector<GenRule> rules = gen.RandomRules(10000);
-  Classifier c = MustBuild(rules);
   const std::vector<Packet> packets = RandomPackets(&gen, rules, 10000);
-  const Coverage cov = ExpectSameAsLinear(c, rules, packets, &gen);
-  std::printf("10000 rules in %zu contexts: %zu packets, %zu matched, %zu distinct rules hit\n",
-              c.context_count(), packets.size(), cov.matched, cov.distinct());
+  Classifier::Options fine;
+  fine.shape_group_min = 1;
+  fine.proto_split_min = 1;
+  fine.max_context_rules = 500;
+  for (const Classifier::Options& options : {Classifier::Options(), fine}) {
+    auto c = Classifier::Build(AsClassifierRules(rules), options);
+    ASSERT_TRUE(c.ok()) << c.status();
+    const Coverage cov = ExpectSameAsLinear(*c, rules, packets, &gen);
+    std::printf("10000 rules in %zu contexts: %zu packets, %zu matched, %zu distinct rules hit\n",
+                c->context_count(), packets.size(), cov.matched, cov.distinct());
+  }
 }
 
 TEST(ClassifierTest, FirewallStyleRuleSetsMatchLinearScan) {

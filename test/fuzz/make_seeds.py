@@ -85,6 +85,83 @@ def packets():
     write(t, "runt", MACS[:13])
 
 
+# --- classifier -----------------------------------------------------------
+def cls_frames(frames):
+    """[(port, frame bytes)] in fuzz_classifier's framing: length, port, bytes."""
+    out = b""
+    for port, f in frames:
+        assert len(f) < 256
+        out += bytes([len(f), port]) + f
+    return out
+
+
+def cls_rule(fields=0, flags=0, port=0, vlan_or_eth=0, src_len=0, dst_len=0, proto=0,
+             sports=(0, 65535), dports=(0, 65535), src=b"\0" * 4, dst=b"\0" * 4):
+    """One rule as fuzz_classifier's DecodeRule reads it (24 bytes)."""
+    return (bytes([fields, flags, port]) + struct.pack("!HBBB", vlan_or_eth, src_len, dst_len, proto) +
+            struct.pack("!HHHH", *sports, *dports) + src + dst)
+
+
+def classifier():
+    t = "fuzz_classifier"
+    tcp4 = lambda src, dst, sport, dport: eth(0x0800, ipv4(6, l4(sport, dport, b"\0" * 16),
+                                                         src=src, dst=dst))
+    udp6 = lambda src, dst, sport, dport: eth(0x86dd, ipv6(17, l4(sport, dport), src=src,
+                                                         dst=dst))
+    # Fixed rule set (byte 0 = 0): frames on the hand-written rules' edges.
+    write(t, "fixed-edges", b"\0" + cls_frames([
+        (255, tcp4("10.1.1.1", "1.1.1.1", 9, 80)),
+        (127, tcp4("10.1.1.1", "1.1.1.1", 9, 80)),
+        (1, tcp4("11.1.1.1", "1.1.1.1", 9, 443)),
+        (1, tcp4("11.1.1.1", "1.1.1.1", 9, 444)),
+        (0, tcp4("10.0.0.1", "192.168.1.128", 1, 2)),
+        (0, tcp4("10.0.0.2", "192.168.1.127", 1, 2)),
+        (3, udp6("2001:db8:7fff:ffff::", "::2", 0, 7)),
+        (3, udp6("::ffff:1.2.3.4", "::1", 1, 2)),
+        (2, eth(0x0806, b"\0\1\x08\0\6\4\0\1" + b"\0" * 20)),
+        (0, eth(0x88cc, b"\x02\x07\x04" + b"\0" * 6, tags=[(0x8100, 4095)])),
+        (0, eth(0x0800, ipv4(17, l4(1, 2)), tags=[(0x88a8, 100), (0x8100, 0)])),
+    ]))
+    write(t, "fixed-malformed", b"\0" + cls_frames([
+        (0, MACS[:13]),
+        (1, MACS + b"\x81\x00\x00"),
+        (2, eth(0x0800, b"\x4f" + ipv4(6, l4(1, 2))[1:])),
+        (3, eth(0x0800, ipv4(6, b"\x01\x02"))),
+        (0, eth(0x0800, ipv4(17, l4(7, 8), frag=0x0010))),
+        (1, eth(0x86dd, ipv6(60, b"\x06\x10\0\0"))),
+        (2, eth(0x86dd, ipv6(44, b"\x11\0\x01\0\0\0\0\1" + l4(3, 4)))),
+        (3, eth(0x0800, b"", tags=[(0x8100, 1), (0x8100, 2), (0x8100, 3)])),
+    ]))
+    # Own rules (byte 0 = 0x80 | count): prefixes anchored on the first
+    # frame's addresses, port ranges, per-port, VLAN and non-IP rules.
+    rules = [
+        cls_rule(fields=0x08 | 0x20 | 0x80, flags=0x02, src_len=24, proto=6, dports=(80, 443)),
+        cls_rule(fields=0x01 | 0x10, flags=0x04, port=1, dst_len=31),
+        cls_rule(fields=0x04 | 0x02, flags=0x20, vlan_or_eth=7),
+        cls_rule(fields=0x01, port=255),
+        cls_rule(fields=0x08, flags=0x01 | 0x02, src_len=127),
+        cls_rule(fields=0x20 | 0x40, proto=17, sports=(1024, 65535)),
+    ]
+    frames = cls_frames([
+        (0, tcp4("10.1.2.3", "192.0.2.9", 5, 80)),
+        (1, tcp4("10.1.2.4", "192.0.2.8", 5, 443)),
+        (1, tcp4("10.1.3.3", "192.0.2.9", 5, 444)),
+        (255, eth(0x0806, b"\0" * 28, tags=[(0x8100, 7)])),
+        (2, udp6("2001:db8::1", "fe80::1", 1024, 53)),
+        (2, udp6("2001:db8::1", "fe80::1", 1023, 53)),
+    ])
+    write(t, "own-rules", bytes([0x80 | len(rules)]) + b"".join(rules) + frames)
+    # The same, compiled with every set grouped and split, 2 rules a context.
+    write(t, "own-rules-split", bytes([0xC0 | 0x10 | len(rules)]) + b"".join(rules) + frames)
+    write(t, "own-rules-v6", bytes([0x82]) +
+          cls_rule(fields=0x18, flags=0x07, src_len=64, dst_len=128) +
+          cls_rule(fields=0x10, flags=0x05, dst_len=33) +
+          cls_frames([(0, udp6("2001:db8::1", "2001:db8::2", 1, 2)),
+                      (1, udp6("2001:db8::1", "2001:db8::3", 1, 2)),
+                      (1, udp6("2001:db8:8000::1", "2001:db8::2", 1, 2))]))
+    write(t, "no-rules", bytes([0x80]) + cls_frames([(0, tcp4("1.1.1.1", "2.2.2.2", 1, 2))]))
+
+
 # --- manifests ------------------------------------------------------------
 def manifests():
     t = "fuzz_manifest"
@@ -244,6 +321,7 @@ def control_frames():
 
 if __name__ == "__main__":
     packets()
+    classifier()
     manifests()
     control_frames()
     for target in sorted(os.listdir(CORPUS)):

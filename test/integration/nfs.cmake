@@ -24,6 +24,15 @@ onvm_add_integration_test(lossless_update_test
   TIMEOUT 240)
 add_dependencies(lossless_update_test onvm-test-nf)
 
+# Fault injection under traffic (issue 10): several NFs, the agent and the
+# engine killed; NFs dying while they register; clients hanging up mid-call;
+# malformed control frames and packets.
+onvm_add_integration_test(fault_injection_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/fault_injection_test.cc
+  LIBS onvm_integration_stack onvm_common onvm_test_grpc_std_proto
+  TIMEOUT 240)
+add_dependencies(fault_injection_test onvm-test-nf)
+
 onvm_add_integration_test(lcore_roles_test
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/lcore_roles_test.cc
   LIBS onvm_integration_stack onvm_common

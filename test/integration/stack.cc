@@ -5,7 +5,10 @@
 #include <grpcpp/security/credentials.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/un.h>
 #include <unistd.h>
+
+#include <cstring>
 
 #include "absl/strings/str_cat.h"
 
@@ -31,6 +34,17 @@ bool TcpAccepts(const std::string& host_port) {
   return ok;
 }
 
+bool UnixAccepts(const std::string& path) {
+  sockaddr_un addr{};
+  if (path.size() >= sizeof(addr.sun_path)) return false;
+  addr.sun_family = AF_UNIX;
+  std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
+  const int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  const bool ok = connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) == 0;
+  close(fd);
+  return ok;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options) {
@@ -43,59 +57,93 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
   if (!ns.ok()) return ns.status();
   s->ns_ = *std::move(ns);
 
-  std::vector<std::string> engine_args = {"--name", s->engine_name_, "--idle-sleep-us", "20"};
+  s->engine_args_ = {"--name", s->engine_name_, "--idle-sleep-us", "20"};
   for (size_t i = 0; i < options.ports.size(); ++i) {
     const std::string& p = options.ports[i];
-    engine_args.push_back("--port");
+    s->engine_args_.push_back("--port");
     if (auto it = options.devargs.find(p); it != options.devargs.end()) {
-      engine_args.push_back(absl::StrCat(p, "=", it->second));
+      s->engine_args_.push_back(absl::StrCat(p, "=", it->second));
       continue;
     }
     if (absl::Status st = s->ns_->AddVethPair(p + "0", p + "1"); !st.ok()) return st;
-    engine_args.push_back(absl::StrCat(p, "=net_af_packet", i, ",iface=", p, "0"));
+    s->engine_args_.push_back(absl::StrCat(p, "=net_af_packet", i, ",iface=", p, "0"));
   }
-  engine_args.insert(engine_args.end(), options.engine_args.begin(), options.engine_args.end());
-  ProcessOptions in_netns;
-  in_netns.netns = s->ns_->name();
-  auto engine =
-      Process::Start(BinPath("onvm-engine"), engine_args, s->tmp_.File("engine.log"), in_netns);
-  if (!engine.ok()) return engine.status();
-  s->engine_ = *std::move(engine);
-  const std::string socket = absl::StrCat("/run/onvm/", s->engine_name_, ".sock");
-  if (!WaitFor([&] { return access(socket.c_str(), F_OK) == 0 || !s->engine_->Running(); },
-               seconds(30)) ||
-      !s->engine_->Running()) {
-    return ProcessFailed(*s->engine_, "onvm-engine did not come up");
-  }
+  s->engine_args_.insert(s->engine_args_.end(), options.engine_args.begin(),
+                         options.engine_args.end());
+  s->port_count_ = options.ports.size();
+  if (absl::Status st = s->StartEngine(); !st.ok()) return st;
+  if (absl::Status st = s->StartAgent(options.ports.size()); !st.ok()) return st;
+  return s;
+}
 
+absl::Status Stack::StartEngine() {
+  ProcessOptions in_netns;
+  in_netns.netns = ns_->name();
+  const std::string log = replaced_.empty() && engine_ == nullptr
+                              ? tmp_.File("engine.log")
+                              : tmp_.File(absl::StrCat("engine-", replaced_.size() + 1, ".log"));
+  auto engine = Process::Start(BinPath("onvm-engine"), engine_args_, log, in_netns);
+  if (!engine.ok()) return engine.status();
+  engine_ = *std::move(engine);
+  // Connect rather than look for the file: a killed engine leaves its
+  // socket file behind.
+  const std::string socket = absl::StrCat("/run/onvm/", engine_name_, ".sock");
+  if (!WaitFor([&] { return UnixAccepts(socket) || !engine_->Running(); }, seconds(30)) ||
+      !engine_->Running()) {
+    return ProcessFailed(*engine_, "onvm-engine did not come up");
+  }
+  return absl::OkStatus();
+}
+
+absl::Status Stack::StartAgent(size_t ports) {
+  const std::string log = replaced_.empty() && agent_ == nullptr
+                              ? tmp_.File("agent.log")
+                              : tmp_.File(absl::StrCat("agent-", replaced_.size() + 1, ".log"));
   auto agent = Process::Start(BinPath("onvm-agent"),
-                              {"--engine", s->engine_name_, "--listen", s->api_, "--metrics-listen",
-                               s->metrics_, "--state-dir", s->tmp_.File("state")},
-                              s->tmp_.File("agent.log"));
+                              {"--engine", engine_name_, "--listen", api_, "--metrics-listen",
+                               metrics_, "--state-dir", tmp_.File("state")},
+                              log);
   if (!agent.ok()) return agent.status();
-  s->agent_ = *std::move(agent);
+  agent_ = *std::move(agent);
   // A channel created before the agent listens sits out gRPC's reconnect
   // backoff (seconds); create it once the port accepts connections.
-  if (!WaitFor([&] { return !s->agent_->Running() || TcpAccepts(s->api_); }, seconds(30)) ||
-      !s->agent_->Running()) {
-    return ProcessFailed(*s->agent_, "onvm-agent did not start listening");
+  if (!WaitFor([&] { return !agent_->Running() || TcpAccepts(api_); }, seconds(30)) ||
+      !agent_->Running()) {
+    return ProcessFailed(*agent_, "onvm-agent did not start listening");
   }
-  s->channel_ = grpc::CreateChannel(s->api_, grpc::InsecureChannelCredentials());
-  auto ports = onvm::v1::Ports::NewStub(s->channel_);
+  channel_ = grpc::CreateChannel(api_, grpc::InsecureChannelCredentials());
+  auto stub = onvm::v1::Ports::NewStub(channel_);
   const bool ready = WaitFor(
       [&] {
-        if (!s->agent_->Running()) return true;
+        if (!agent_->Running()) return true;
         grpc::ClientContext ctx;
         ctx.set_deadline(std::chrono::system_clock::now() + seconds(1));
         onvm::v1::ListPortsResponse resp;
-        return ports->ListPorts(&ctx, {}, &resp).ok() &&
-               resp.items_size() == static_cast<int>(options.ports.size());
+        return stub->ListPorts(&ctx, {}, &resp).ok() &&
+               resp.items_size() == static_cast<int>(ports);
       },
       seconds(30), milliseconds(50));
-  if (!ready || !s->agent_->Running()) {
-    return ProcessFailed(*s->agent_, "onvm-agent did not reach the engine");
+  if (!ready || !agent_->Running()) {
+    return ProcessFailed(*agent_, "onvm-agent did not reach the engine");
   }
-  return s;
+  return absl::OkStatus();
+}
+
+absl::Status Stack::RestartAgent() {
+  if (agent_ != nullptr && agent_->Running()) {
+    return absl::FailedPreconditionError("RestartAgent: the previous agent is still running");
+  }
+  channel_.reset();
+  if (agent_ != nullptr) replaced_.push_back(std::move(agent_));
+  return StartAgent(port_count_);
+}
+
+absl::Status Stack::RestartEngine() {
+  if (engine_ != nullptr && engine_->Running()) {
+    return absl::FailedPreconditionError("RestartEngine: the previous engine is still running");
+  }
+  if (engine_ != nullptr) replaced_.push_back(std::move(engine_));
+  return StartEngine();
 }
 
 Stack::~Stack() {
@@ -187,7 +235,9 @@ bool Stack::WaitMetric(const std::string& name, const Labels& labels, double wan
 }
 
 std::string Stack::Logs() {
-  std::string out = engine_->Describe();
+  std::string out;
+  for (auto& p : replaced_) out += p->Describe();
+  if (engine_ != nullptr) out += engine_->Describe();
   if (agent_ != nullptr) out += agent_->Describe();
   for (auto& nf : nfs_) out += nf->Describe();
   return out;

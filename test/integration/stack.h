@@ -46,6 +46,17 @@ class Stack {
   std::shared_ptr<grpc::Channel> channel() const { return channel_; }
   Process& agent() { return *agent_; }
 
+  // Starts a new onvm-agent with the same flags (engine, gRPC and metrics
+  // addresses, state dir) once the previous one has exited (stop or kill it
+  // first), and waits as Start() does until it serves the API and has
+  // reached the engine. channel() is replaced by one to the new agent.
+  absl::Status RestartAgent();
+  // Starts a new onvm-engine with the same name and ports once the previous
+  // one has exited, and waits until its control socket accepts connections
+  // (not for the agent: how long it takes to restore its state is for the
+  // test to measure).
+  absl::Status RestartEngine();
+
   // Raw socket on the test side of an engine port.
   absl::StatusOr<std::unique_ptr<RawSocket>> OpenPeer(const std::string& port) const;
 
@@ -76,6 +87,8 @@ class Stack {
 
  private:
   Stack() = default;
+  absl::Status StartEngine();
+  absl::Status StartAgent(size_t ports);
 
   std::string engine_name_;
   std::string api_;
@@ -85,6 +98,10 @@ class Stack {
   std::unique_ptr<Process> engine_;
   std::unique_ptr<Process> agent_;
   std::vector<std::unique_ptr<Process>> nfs_;
+  // Engines and agents that were replaced by Restart*(), for Logs().
+  std::vector<std::unique_ptr<Process>> replaced_;
+  std::vector<std::string> engine_args_;
+  size_t port_count_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   int manifests_ = 0;
 };

@@ -8,8 +8,8 @@
  * can touch (drops, rules, chains, an instance's rx side, a port's tx drops)
  * are updated with relaxed atomic adds instead; per-lcore counters
  * (onvm_stats_lcore) keep one writer. Slot sizes: onvm_stats_rule is not
- * cache-line aligned on purpose (32,768 of them), the others are. Metadata of a slot (names, ids) is guarded by its
- * `generation`: odd while the engine rewrites the slot, even when stable. A
+ * cache-line aligned on purpose (32,768 of them), the others are. Metadata of a slot (names, ids)
+ * is guarded by its `generation`: odd while the engine rewrites the slot, even when stable. A
  * reader copies a slot and accepts the copy only if the generation was even
  * and unchanged across the copy. Shared by C and C++. */
 #ifndef ONVM_STATS_LAYOUT_H_
