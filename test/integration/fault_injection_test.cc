@@ -47,7 +47,7 @@
 #include "onvm/v1/engine.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
-#include "stack.h"
+#include "stack_test.h"
 #include "traffic.h"
 
 namespace onvm::testing {
@@ -58,8 +58,6 @@ using onvm::engine::v1::Response;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 using Clock = std::chrono::steady_clock;
-
-constexpr char kPool[] = "onvm_pktmbuf_pool";
 
 // One service `fwd` in a chain from port in to port out, for the UDP flows
 // of a TrafficStream only: anything else that arrives on `in` is a no_match.
@@ -82,18 +80,6 @@ spec:
   match: {inPort: in, ipProto: udp, srcPorts: "10000-10063"}
   action: {chain: c}
 )";
-
-// Polls `cond` every 10 ms for up to `limit`; returns the time it took, or
-// nullopt if it never held.
-template <typename Cond>
-std::optional<milliseconds> TimeUntil(Cond cond, milliseconds limit) {
-  const auto start = Clock::now();
-  for (;;) {
-    if (cond()) return std::chrono::duration_cast<milliseconds>(Clock::now() - start);
-    if (Clock::now() - start >= limit) return std::nullopt;
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-}
 
 int64_t MsSince(Clock::time_point t) {
   return std::chrono::duration_cast<milliseconds>(Clock::now() - t).count();
@@ -203,27 +189,8 @@ bool Exists(const std::string& path) {
   return ::stat(path.c_str(), &st) == 0;
 }
 
-class FaultInjectionTest : public ::testing::Test {
+class FaultInjectionTest : public StackTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (hugepages, network namespaces)";
-    auto stack = Stack::Start();
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
-    auto in = stack_->OpenPeer("in");
-    ASSERT_TRUE(in.ok()) << in.status();
-    in_ = *std::move(in);
-    auto out = stack_->OpenPeer("out");
-    ASSERT_TRUE(out.ok()) << out.status();
-    out_ = *std::move(out);
-  }
-
-  std::optional<double> MbufsInUse() const {
-    return stack_->Metric("onvm_mempool_mbufs_in_use", {{"mempool", kPool}, {"socket", "0"}});
-  }
-  double Counter(const std::string& name, const Labels& labels) const {
-    return stack_->Metric(name, labels).value_or(0);
-  }
   double NfRx(const std::string& service, uint32_t id) const {
     return Counter("onvm_nf_rx_packets_total",
                    {{"service", service}, {"instance", absl::StrCat(id)}});
@@ -345,10 +312,6 @@ class FaultInjectionTest : public ::testing::Test {
     EXPECT_EQ(t.foreign(), 0u);
     for (uint32_t f = 0; f < t.flows(); ++f) EXPECT_GT(t.received(f), 0u) << "flow " << f;
   }
-
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<RawSocket> in_;
-  std::unique_ptr<RawSocket> out_;
 };
 
 // kill -9 of three of five replicas, across both services of a chain, each

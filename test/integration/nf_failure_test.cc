@@ -9,7 +9,7 @@
 #include <fstream>
 
 #include "absl/strings/str_cat.h"
-#include "stack.h"
+#include "stack_test.h"
 #include "traffic.h"
 
 namespace onvm::testing {
@@ -18,29 +18,8 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr char kPool[] = "onvm_pktmbuf_pool";
-
-class NfFailureTest : public ::testing::Test {
+class NfFailureTest : public StackTest {
  protected:
-  void SetUp() override {
-    if (geteuid() != 0) GTEST_SKIP() << "needs root (hugepages, network namespaces)";
-    auto stack = Stack::Start();
-    ASSERT_TRUE(stack.ok()) << stack.status();
-    stack_ = *std::move(stack);
-    auto in = stack_->OpenPeer("in");
-    ASSERT_TRUE(in.ok()) << in.status();
-    in_ = *std::move(in);
-    auto out = stack_->OpenPeer("out");
-    ASSERT_TRUE(out.ok()) << out.status();
-    out_ = *std::move(out);
-  }
-
-  std::optional<double> MbufsInUse() const {
-    return stack_->Metric("onvm_mempool_mbufs_in_use", {{"mempool", kPool}, {"socket", "0"}});
-  }
-  double Counter(const std::string& name, const Labels& labels) const {
-    return stack_->Metric(name, labels).value_or(0);
-  }
   bool InstanceListed(uint32_t id) const {
     auto list = stack_->ListInstances();
     if (!list.ok()) return false;
@@ -49,25 +28,7 @@ class NfFailureTest : public ::testing::Test {
     }
     return false;
   }
-
-  std::unique_ptr<Stack> stack_;
-  std::unique_ptr<RawSocket> in_;
-  std::unique_ptr<RawSocket> out_;
 };
-
-// Polls `cond` every 10 ms for up to `limit`; returns the time it took, or
-// nullopt if it never held.
-template <typename Cond>
-std::optional<milliseconds> TimeUntil(Cond cond, milliseconds limit) {
-  const auto start = std::chrono::steady_clock::now();
-  while (std::chrono::steady_clock::now() - start < limit) {
-    if (cond()) {
-      return std::chrono::duration_cast<milliseconds>(std::chrono::steady_clock::now() - start);
-    }
-    std::this_thread::sleep_for(milliseconds(10));
-  }
-  return std::nullopt;
-}
 
 TEST_F(NfFailureTest, KilledNfReturnsEveryMbufItHeldAndItsFlowsMoveToTheSurvivor) {
   ASSERT_TRUE(stack_
