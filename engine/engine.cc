@@ -15,6 +15,7 @@
 #include <cstdio>
 #include <fstream>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "onvm/abi.h"
@@ -59,6 +60,10 @@ const char* LcoreRoleText(onvm_stats_lcore_role role) {
       return "none";
   }
 }
+
+// NFs take lcore ids from the top down so that they never collide with the
+// engine's own lcores (from 0 up) or with each other.
+unsigned NfLcoreId(uint32_t instance_id) { return RTE_MAX_LCORE - instance_id; }
 
 uint32_t FirstCpu(unsigned lcore) {
   const rte_cpuset_t set = rte_lcore_cpuset(lcore);
@@ -329,9 +334,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), socket,
                              layout_.TxLcoreFor(nfs_->NextInstanceId(), socket), req.shared_core());
   if (!slot.ok()) return Error(slot.status());
-  // NFs take lcore ids from the top down so that they never collide with
-  // the engine's own lcores (from 0 up) or with each other.
-  const unsigned lcore_id = RTE_MAX_LCORE - (*slot)->instance_id;
+  const unsigned lcore_id = NfLcoreId((*slot)->instance_id);
   if (rte_lcore_is_enabled(lcore_id)) {
     nfs_->Release(*slot, mempools_->all());
     return Error(absl::ResourceExhaustedError(
@@ -377,7 +380,7 @@ Response Engine::NfReady(int conn_id, const onvm::engine::v1::NfReady& req) {
   stats_->SetCustomNames(slot->instance_id - 1, names);
   slot->custom_count = static_cast<uint32_t>(names.size());
   nfs_->MarkRunning(slot);
-  stats_->SetInstanceLcore(slot->instance_id - 1, RTE_MAX_LCORE - slot->instance_id);
+  stats_->SetInstanceLcore(slot->instance_id - 1, NfLcoreId(slot->instance_id));
   Publish();
   Log(absl::StrCat(slot->service, "-", slot->instance_id, " running"));
   return Response();
@@ -427,12 +430,10 @@ Response Engine::SetConfig(const onvm::engine::v1::SetConfig& req) {
   }
 
   // New names take slots the running snapshot does not write.
-  uint32_t chain_id = 0;
+  absl::flat_hash_map<std::string, uint32_t> chain_ids;
+  for (const auto& c : req.chains()) chain_ids[c.metadata().name()] = c.status().id();
   for (const auto& [slot, name] : chain_plan->claimed) {
-    for (const auto& c : req.chains()) {
-      if (c.metadata().name() == name) chain_id = c.status().id();
-    }
-    stats_->ClaimChain(slot, chain_id, name);
+    stats_->ClaimChain(slot, chain_ids[name], name);
   }
   for (const auto& [slot, name] : rule_plan->claimed) stats_->ClaimRule(slot, name);
   chain_stats_.clear();
