@@ -3,7 +3,9 @@
 #   - for engines named test-* (DPDK file prefix onvm-test-*): their DPDK
 #     runtime directory, hugepage files, stats segment and control socket,
 #     unless a live process still uses, maps or names them;
-#   - network namespaces onvm-test-<pid>-<n> whose test process <pid> is gone.
+#   - network namespaces onvm-test-<pid>-<n> whose test process <pid> is gone;
+#   - fake stats segments /dev/shm/onvm-agenttest-<pid>-<n>.stats (agent unit
+#     tests) whose test process <pid> is gone.
 # A deployment's engines never have names starting with "test-"; see
 # onvm::testing::UniqueName().
 set -euo pipefail
@@ -63,6 +65,15 @@ if ((${#prefixes[@]} > 0)); then
     rm -f -- "/dev/shm/$prefix.stats" "/run/onvm/$name.sock"
   done
 fi
+
+# Fake stats segments of agent unit tests that are gone.
+for file in /dev/shm/onvm-agenttest-*.stats; do
+  if [[ "$(basename "$file")" =~ ^onvm-agenttest-([0-9]+)-[0-9]+\.stats$ ]] &&
+    [[ ! -d "/proc/${BASH_REMATCH[1]}" ]]; then
+    step "removing $file of dead test pid ${BASH_REMATCH[1]}"
+    rm -f -- "$file"
+  fi
+done
 
 # Network namespaces of test processes that are gone.
 if command -v ip >/dev/null; then
