@@ -14,6 +14,7 @@
 #include "agent/engine_link.h"
 #include "agent/log.h"
 #include "agent/metrics_collector.h"
+#include "agent/metrics_server.h"
 #include "agent/reconciler.h"
 #include "agent/request_errors.h"
 #include "agent/runtime_api.h"
@@ -28,14 +29,11 @@
 #include "grpcpp/server.h"
 #include "grpcpp/server_builder.h"
 #include "onvm/names.h"
-#include "prometheus/exposer.h"
 
 namespace onvm::agent {
 namespace {
 
 constexpr auto kShutdownGrace = std::chrono::seconds(2);
-constexpr int kMetricsThreads = 16;
-constexpr int kMetricsRequestTimeoutMs = 5000;
 
 absl::StatusOr<DesiredState> LoadState(const StateFile& file) {
   absl::StatusOr<std::optional<AgentState>> loaded = file.Load();
@@ -77,13 +75,6 @@ absl::Status PushToEngine(EngineLink* link, const AgentState& state) {
   return result.status;
 }
 
-// With port 0 the kernel picks the port; say which.
-std::string ListeningPortNote(const prometheus::Exposer& exposer) {
-  const std::vector<int> ports = exposer.GetListeningPorts();
-  if (ports.size() != 1) return "";
-  return absl::StrCat(" (port ", ports[0], ")");
-}
-
 }  // namespace
 
 struct AgentServer::Parts {
@@ -113,7 +104,7 @@ struct AgentServer::Parts {
   std::unique_ptr<InstancesApi> instances_api;
   std::unique_ptr<EngineApi> engine_api;
   std::shared_ptr<MetricsCollector> collector;
-  std::unique_ptr<prometheus::Exposer> exposer;
+  std::unique_ptr<MetricsServer> metrics;
   std::unique_ptr<grpc::Server> server;
   bool shut_down = false;
 };
@@ -138,23 +129,13 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->reconciler = std::make_unique<Reconciler>(&p->link, p->store.get());
   p->reconciler->Start();
 
-  try {
-    // civetweb gives each connection a worker thread until its request is
-    // read: a few clients that connect and then stall (or send half a
-    // request) would otherwise hold the default 2 workers and every scrape
-    // would wait for them. More workers, and a stalled client is dropped
-    // after kMetricsRequestTimeoutMs.
-    p->exposer = std::make_unique<prometheus::Exposer>(std::vector<std::string>{
-        "listening_ports", options.metrics_listen, "num_threads", absl::StrCat(kMetricsThreads),
-        "request_timeout_ms", absl::StrCat(kMetricsRequestTimeoutMs)});
-  } catch (const std::exception& e) {
-    return absl::UnavailableError(
-        absl::StrCat("cannot serve metrics on ", options.metrics_listen, ": ", e.what()));
-  }
   p->collector = std::make_shared<MetricsCollector>(&p->stats);
-  p->exposer->RegisterCollectable(p->collector, "/metrics");
-  LogInfo(absl::StrCat("serving metrics on http://", options.metrics_listen, "/metrics",
-                       ListeningPortNote(*p->exposer)));
+  absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
+      MetricsServer::Start(options.metrics_listen, p->collector);
+  if (!metrics.ok()) return metrics.status();
+  p->metrics = *std::move(metrics);
+  LogInfo(absl::StrCat("serving metrics on http://", options.metrics_listen, "/metrics (port ",
+                       p->metrics->port(), ")"));
 
   p->services_api = std::make_unique<ServicesApi>(p->store.get(), &p->runtime);
   p->chains_api = std::make_unique<ChainsApi>(p->store.get(), &p->traffic);
@@ -204,7 +185,7 @@ void AgentServer::Shutdown() {
     std::error_code ignored;  // gRPC leaves the socket file behind
     std::filesystem::remove(parts_->listen.substr(5), ignored);
   }
-  parts_->exposer.reset();  // civetweb may take up to 2 s to notice
+  parts_->metrics.reset();
   parts_->reconciler->Stop();
   LogInfo("stopped");
 }

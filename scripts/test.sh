@@ -160,6 +160,19 @@ for g in "${gates[@]}"; do
   esac
 done
 
+# What failed, again at the end: CI keeps only the tail of the output, and a
+# sanitizer report printed mid-run would be cut off.
+for g in "${gates[@]}"; do
+  log="$logs_dir/$g.log"
+  [[ -f "$log" ]] || continue
+  if grep -q -E 'The following tests FAILED|sanitizer report\(s\) in' "$log"; then
+    echo
+    echo "test: ===== what failed in gate $g (from $log)"
+    sed -n '/The following tests FAILED/,/^$/p' "$log"
+    sed -n '/sanitizer report(s) in/,/^sanitize(.*): [0-9]*% tests/p' "$log" | head -n 150
+  fi
+done
+
 echo
 echo "test: summary ($(($(date +%s) - started)) s)"
 for l in "${lines[@]}"; do
