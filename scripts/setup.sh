@@ -27,6 +27,8 @@ readonly PACKAGES=(
   # deployment-file tests (test/deploy/): promtool and a real Prometheus
   # server, systemd-analyze, and Python checks of the Kubernetes manifests
   prometheus systemd python3-yaml python3-jsonschema python3-kubernetes
+  # end-to-end tests (test/e2e/): real TCP, captures and replays
+  iperf3 tcpdump tcpreplay
 )
 
 step() { echo "setup: $*"; }
@@ -50,7 +52,8 @@ else
   step "installing ${#missing[@]} missing packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  apt-get install -y -q --no-install-recommends "${missing[@]}"
+  # Non-interactive: some packages (iperf3) ask debconf questions.
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # --- hugepages --------------------------------------------------------------
