@@ -52,8 +52,7 @@ else
   step "installing ${#missing[@]} missing packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -q
-  # Non-interactive: some packages (iperf3) ask debconf questions.
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+  apt-get install -y -q --no-install-recommends "${missing[@]}"
 fi
 
 # --- hugepages --------------------------------------------------------------
