@@ -29,6 +29,8 @@ readonly PACKAGES=(
   prometheus systemd python3-yaml python3-jsonschema python3-kubernetes
   # end-to-end tests (test/e2e/): real TCP, captures and replays
   iperf3 tcpdump tcpreplay
+  # container images and the test that runs an NF in one
+  podman runc
 )
 
 step() { echo "setup: $*"; }
