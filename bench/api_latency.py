@@ -1,0 +1,107 @@
+#!/usr/bin/python3
+"""gRPC API latency: p50/p99 of GetService and Manifests.Apply at a fixed rate.
+
+Starts onvm-engine (two net_null ports, --no-pci, its own file prefix) and
+onvm-agent on loopback, then runs build/bench/onvm-bench-api-latency twice:
+GetService, then Apply (each apply changes a rule, so it is validated,
+written to the state file with fsync and pushed to the engine before the
+call returns). Stops what it started, by pid. Target (issue 6): p99 < 5 ms
+at 500 requests/s.
+
+Run as root after `bash scripts/setup.sh` and a build:
+
+  /usr/bin/python3 bench/api_latency.py [--build-dir build] [--rate 500]
+      [--seconds 30]
+"""
+import argparse
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for(what, predicate, timeout=30):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return
+        time.sleep(0.05)
+    raise SystemExit(f"api_latency: timed out waiting for {what}")
+
+
+def scrape(metrics):
+    try:
+        with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=2) as r:
+            return r.read().decode()
+    except OSError:
+        return ""
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--build-dir", default="build")
+    ap.add_argument("--rate", type=float, default=500)
+    ap.add_argument("--seconds", type=float, default=30)
+    ap.add_argument("--state-parent", default=None,
+                    help="directory to put the agent's state dir in (default: a temp dir "
+                         "under $TMPDIR); e.g. /dev/shm to leave out the disk's fsync")
+    args = ap.parse_args()
+    build = os.path.abspath(args.build_dir)
+    work = tempfile.mkdtemp(prefix="onvm-bench-api-")
+    state = tempfile.mkdtemp(prefix="onvm-bench-api-state-", dir=args.state_parent)
+    name = f"bapi{os.getpid()}"
+    api, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
+    procs = []
+
+    def start(argv, log):
+        p = subprocess.Popen(argv, stdout=open(os.path.join(work, log), "w"),
+                             stderr=subprocess.STDOUT)
+        procs.append(p)
+        return p
+
+    rc = 0
+    try:
+        start([f"{build}/bin/onvm-engine", "--name", name, "--port", "a=net_null0",
+               "--port", "b=net_null1"], "engine.log")
+        wait_for("the engine", lambda: os.path.exists(f"/run/onvm/{name}.sock"))
+        start([f"{build}/bin/onvm-agent", "--engine", name, "--listen", api,
+               "--metrics-listen", metrics, "--state-dir", state],
+              "agent.log")
+        wait_for("the agent", lambda: "onvm_engine_up 1" in scrape(metrics))
+        print(f"api_latency: {args.rate:.0f} calls/s for {args.seconds:.0f} s each, "
+              f"agent at {api}, engine {name}")
+        for op in ("get", "apply"):
+            r = subprocess.run([f"{build}/bench/onvm-bench-api-latency", "--server", api,
+                                "--op", op, "--rate", str(args.rate),
+                                "--seconds", str(args.seconds)])
+            rc = rc or r.returncode
+    finally:
+        for p in reversed(procs):
+            p.terminate()
+            try:
+                p.wait(15)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if rc:
+            for log in ("engine.log", "agent.log"):
+                path = os.path.join(work, log)
+                if os.path.exists(path):
+                    sys.stderr.write(f"--- {log}\n{open(path).read()[-3000:]}")
+        shutil.rmtree(work, ignore_errors=True)
+        shutil.rmtree(state, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
