@@ -481,7 +481,8 @@ def measure_onvm(args, procs, run_id, case):
 
         for k in range(case["nfs"]):
             cpu = args.nf_cpus[k % len(args.nf_cpus)]
-            ncmd = [os.path.join(bin_dir, "onvm-nf-forward"), "--engine", name,
+            ncmd = [os.path.join(bin_dir, case.get("nf_binary", "onvm-nf-forward")),
+                    "--engine", name,
                     "--service", f"bench-fwd-{k + 1}", "--core", str(cpu)]
             ncmd += case["nf_flags"]
             nf, _ = procs.start(f"nf-{run_id}-{k + 1}", ncmd)

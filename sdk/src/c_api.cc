@@ -69,6 +69,19 @@ int onvm_nf_run(int argc, char** argv, const onvm_nf_callbacks* cb, void* user) 
       self.cb.shutdown(self.user);
     };
   }
+  if (cb->poll != nullptr) {
+    hooks.poll = [](void* p, onvm::NfContext& ctx) -> bool {
+      CNf& self = *static_cast<CNf*>(p);
+      return self.cb.poll(reinterpret_cast<onvm_nf_ctx*>(&ctx), self.user) != 0;
+    };
+  }
+  if (cb->periodic != nullptr) {
+    hooks.periodic = [](void* p, onvm::NfContext& ctx) {
+      CNf& self = *static_cast<CNf*>(p);
+      self.cb.periodic(reinterpret_cast<onvm_nf_ctx*>(&ctx), self.user);
+    };
+  }
+  if (cb->periodic_ms != 0) hooks.periodic_ms = cb->periodic_ms;
   hooks.usage = cb->usage;
   return onvm::internal::RunNf(argc, argv, hooks);
 }
@@ -126,6 +139,7 @@ void onvm_nf_ctx_stats(const onvm_nf_ctx* ctx, onvm_nf_stats* out) {
   out->tx_packets = s.tx_packets;
   out->dropped = s.dropped;
   out->freed_on_stop = s.freed_on_stop;
+  out->originated = s.originated;
 }
 
 uint64_t* onvm_nf_ctx_add_counter(onvm_nf_ctx* ctx, const char* name) {
@@ -137,6 +151,30 @@ uint64_t* onvm_nf_ctx_add_counter(onvm_nf_ctx* ctx, const char* name) {
     return nullptr;
   }
   return counter->address();
+}
+
+int onvm_nf_ctx_chain_id(const onvm_nf_ctx* ctx, const char* name) {
+  absl::StatusOr<uint16_t> id = C(ctx).ChainId(name == nullptr ? "" : name);
+  if (!id.ok()) {
+    std::fprintf(stderr, "%s: %s\n", C(ctx).program.c_str(),
+                 std::string(id.status().message()).c_str());
+    return -1;
+  }
+  return *id;
+}
+
+uint16_t onvm_nf_alloc(onvm_nf_ctx* ctx, rte_mbuf** mbufs, uint16_t n) {
+  return reinterpret_cast<onvm::NfContext*>(ctx)->Alloc(mbufs, n);
+}
+
+uint16_t onvm_nf_send(onvm_nf_ctx* ctx, rte_mbuf* const* mbufs, uint16_t n, uint16_t chain,
+                      uint8_t hop, onvm_action action, uint16_t arg) {
+  const onvm::Origin from{chain, hop, static_cast<onvm::Action>(action), arg};
+  return reinterpret_cast<onvm::NfContext*>(ctx)->Send(mbufs, n, from);
+}
+
+void onvm_nf_free(onvm_nf_ctx* ctx, rte_mbuf* const* mbufs, uint16_t n) {
+  reinterpret_cast<onvm::NfContext*>(ctx)->Free(mbufs, n);
 }
 
 }  // extern "C"

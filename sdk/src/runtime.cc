@@ -17,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <atomic>
 #include <csignal>
 #include <cstdio>
@@ -35,6 +36,7 @@
 #include "onvm/nf_shm.h"
 #include "onvm/pkt_meta.h"
 #include "onvm/stats_layout.h"
+#include "onvm/stats_reader.h"
 #include "options.h"
 
 namespace onvm {
@@ -193,7 +195,8 @@ class Loop {
        onvm_nf_shm* shm)
       : rx_(rx), tx_(tx), engine_(engine), idle_sleep_us_(idle_sleep_us), shm_(shm) {}
 
-  Exit Run(const NfHooks& hooks, NfStats* stats);
+  // Runs the handler, and the Poll and Periodic hooks, until a stop.
+  Exit Run(const NfHooks& hooks, NfContext* ctx);
   // After the engine has accepted NfDrain (it routes nothing new here):
   // handles what is left on the rx ring and waits until the engine has
   // taken everything off the tx ring, for at most `timeout_s` seconds.
@@ -304,11 +307,25 @@ uint16_t Loop::Poll(const NfHooks& hooks, NfStats* stats) {
   return n;
 }
 
-Loop::Exit Loop::Run(const NfHooks& hooks, NfStats* stats) {
+Loop::Exit Loop::Run(const NfHooks& hooks, NfContext* ctx) {
   uint32_t empty_polls = 0;
-  next_check_tsc_ = rte_rdtsc() + rte_get_tsc_hz();
+  const uint64_t hz = rte_get_tsc_hz();
+  next_check_tsc_ = rte_rdtsc() + hz;
+  const uint64_t period =
+      std::max<uint64_t>(1, static_cast<uint64_t>(ctx->periodic_interval.count()) * hz / 1000);
+  uint64_t next_periodic_tsc = rte_rdtsc() + period;
   while (!TimeToStop()) {
-    if (Poll(hooks, stats) != 0) {
+    bool work = Poll(hooks, &ctx->stats) != 0;
+    if (hooks.poll != nullptr) work |= hooks.poll(hooks.nf, *ctx);
+    if (hooks.periodic != nullptr) {
+      const uint64_t now = rte_rdtsc();
+      if (now >= next_periodic_tsc) {
+        next_periodic_tsc += period;
+        if (next_periodic_tsc <= now) next_periodic_tsc = now + period;  // after a long stall
+        hooks.periodic(hooks.nf, *ctx);
+      }
+    }
+    if (work) {
       empty_polls = 0;
       continue;
     }
@@ -416,14 +433,19 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   ctx.lcore = rte_lcore_id();
   ctx.socket_id = static_cast<int>(rte_socket_id());
   ctx.pktmbuf_pool = at->pool;
+  ctx.tx_ring_ = at->tx;
+  ctx.periodic_interval = std::chrono::milliseconds(hooks.periodic_ms);
   ctx.counter_values_ = at->shm->counters;
   if (StopRequested()) return finish(kExitOk, "");
 
   // The NF's own setup, before any traffic comes.
   if (hooks.init != nullptr) {
     ctx.counters_open_ = true;
-    const absl::Status s = hooks.init(hooks.nf, ctx, opts->nf_args);
+    absl::Status s = hooks.init(hooks.nf, ctx, opts->nf_args);
     ctx.counters_open_ = false;
+    if (ctx.periodic_interval.count() <= 0) {
+      s = absl::FailedPreconditionError("NfContext::periodic_interval must be positive");
+    }
     if (!s.ok()) {
       const bool usage = absl::IsInvalidArgument(s);
       const int code = finish(usage ? kExitUsage : kExitFailure, s.message());
@@ -442,7 +464,7 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
 
   // 5. Poll until told to stop or the engine goes away.
   Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us, opts->shared_core ? at->shm : nullptr);
-  const Loop::Exit exit = loop.Run(hooks, &ctx.stats);
+  const Loop::Exit exit = loop.Run(hooks, &ctx);
   if (exit == Loop::Exit::kStopped) {
     // A clean stop loses nothing: the engine stops routing here, then the
     // NF finishes what it was given before it lets go of the connection.
@@ -483,6 +505,59 @@ absl::StatusOr<Counter> NfContext::AddCounter(absl::string_view name) {
   }
   counter_names_.emplace_back(name);
   return Counter(&counter_values_[counter_names_.size() - 1]);
+}
+
+absl::StatusOr<uint16_t> NfContext::ChainId(absl::string_view name) const {
+  absl::StatusOr<std::unique_ptr<StatsReader>> reader = StatsReader::Open(PathsForEngine(engine));
+  if (!reader.ok()) {
+    return absl::UnavailableError(absl::StrCat("cannot read the chains of engine \"", engine,
+                                               "\": ", reader.status().message()));
+  }
+  for (const ChainStats& c : (*reader)->chains()) {
+    if (c.name == name) return static_cast<uint16_t>(c.chain_id);
+  }
+  return absl::NotFoundError(
+      absl::StrCat("engine \"", engine, "\" has no chain \"", absl::CHexEscape(name), "\""));
+}
+
+uint16_t NfContext::Alloc(rte_mbuf** mbufs, uint16_t n) {
+  if (n == 0 || rte_pktmbuf_alloc_bulk(pktmbuf_pool, mbufs, n) != 0) return 0;
+  // A free mbuf carries no owner mark (the engine's invariant); from here
+  // on it is held by this instance, as if the engine had handed it over.
+  const int offset = internal::pkt_meta_offset;
+  const auto owner = static_cast<uint16_t>(instance_id);
+  for (uint16_t i = 0; i < n; ++i) {
+    auto* meta = RTE_MBUF_DYNFIELD(mbufs[i], offset, onvm_pkt_meta*);
+    *meta = onvm_pkt_meta{};
+    meta->owner = owner;
+  }
+  return n;
+}
+
+uint16_t NfContext::Send(rte_mbuf* const* mbufs, uint16_t n, const Origin& from) {
+  const int offset = internal::pkt_meta_offset;
+  const uint64_t now = rte_rdtsc();
+  for (uint16_t i = 0; i < n; ++i) {
+    auto* meta = RTE_MBUF_DYNFIELD(mbufs[i], offset, onvm_pkt_meta*);
+    meta->chain = from.chain;
+    meta->hop = from.hop;
+    meta->action = static_cast<uint8_t>(from.action);
+    meta->arg = from.arg;
+    meta->hops = 0;
+    meta->in_port = UINT8_MAX;  // made here, not received on a port
+    meta->rx_tsc = now;
+  }
+  // The owner mark stays: the engine clears it when it takes the packet.
+  const auto sent = static_cast<uint16_t>(
+      rte_ring_enqueue_burst(tx_ring_, reinterpret_cast<void* const*>(mbufs), n, nullptr));
+  stats.originated += sent;
+  return sent;
+}
+
+void NfContext::Free(rte_mbuf* const* mbufs, uint16_t n) {
+  const int offset = internal::pkt_meta_offset;
+  for (uint16_t i = 0; i < n; ++i) RTE_MBUF_DYNFIELD(mbufs[i], offset, onvm_pkt_meta*)->owner = 0;
+  rte_pktmbuf_free_bulk(const_cast<rte_mbuf**>(mbufs), n);
 }
 
 }  // namespace onvm

@@ -1,6 +1,6 @@
 # Integration tests of the SDK's example NFs (sdk/examples/), each through a
 # real engine with real traffic. Included from CMakeLists.txt.
-foreach(_nf firewall nat payload_scan arp_responder forward_c monitor)
+foreach(_nf firewall nat payload_scan arp_responder forward_c monitor speed_tester)
   onvm_add_integration_test(nf_${_nf}_test
     SOURCES ${CMAKE_CURRENT_LIST_DIR}/nf_${_nf}_test.cc
     LIBS onvm_integration_stack onvm_common
@@ -50,3 +50,17 @@ onvm_add_integration_test(nf_actions_test
   LIBS onvm_integration_stack onvm_common
   TIMEOUT 180)
 add_dependencies(nf_actions_test onvm-test-nf)
+
+# The SDK tutorial (sdk/tutorial) built against the installed SDK, with
+# find_package(onvm) and with pkg-config, then run through the engine.
+onvm_add_integration_test(sdk_tutorial_test
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/sdk_tutorial_test.cc
+  LIBS onvm_integration_stack onvm_common
+  TIMEOUT 180)
+# A sanitizer build installs instrumented libraries: the tutorial is built
+# with the same flags (cmake/OnvmSanitizers.cmake).
+string(JOIN " " _onvm_tutorial_flags ${_onvm_sanitize_flags} ${_onvm_sanitize_compile_only})
+target_compile_definitions(sdk_tutorial_test PRIVATE ONVM_SOURCE_ROOT="${PROJECT_SOURCE_DIR}"
+                                                     ONVM_BUILD_ROOT="${PROJECT_BINARY_DIR}"
+                                                     ONVM_TUTORIAL_FLAGS="${_onvm_tutorial_flags}")
+add_dependencies(sdk_tutorial_test onvm_sdk onvm_common onvm_proto)

@@ -65,6 +65,17 @@ struct onvm_nf_callbacks {
   void (*shutdown)(void* user);
   /* Optional. Describes the NF's own flags in --help. */
   const char* usage;
+  /* Optional. Once per iteration of the poll loop, after the burst if there
+   * was one and also when none came: where an NF makes packets of its own
+   * (onvm_nf_alloc, onvm_nf_send). Returns non-zero if it did work; while
+   * it returns 0 and no packet arrives, an NF with --idle-sleep-us or
+   * --shared-core may sleep. */
+  int (*poll)(struct onvm_nf_ctx* ctx, void* user);
+  /* Optional. About every periodic_ms milliseconds (0: 1000), on the poll
+   * thread: reports, timers. Neither poll nor periodic runs once the NF is
+   * stopping. */
+  void (*periodic)(struct onvm_nf_ctx* ctx, void* user);
+  uint32_t periodic_ms;
 };
 
 /* Runs the NF until SIGINT/SIGTERM or until the engine goes away; returns
@@ -106,6 +117,7 @@ struct onvm_nf_stats {
   uint64_t tx_packets;    /* handed back on the tx ring */
   uint64_t dropped;       /* the handler chose DROP */
   uint64_t freed_on_stop; /* tx ring full when the NF stopped */
+  uint64_t originated;    /* packets of its own, handed over by onvm_nf_send */
 };
 
 const char* onvm_nf_ctx_program(const struct onvm_nf_ctx* ctx);
@@ -128,6 +140,27 @@ uint64_t* onvm_nf_ctx_add_counter(struct onvm_nf_ctx* ctx, const char* name);
 static inline void onvm_nf_counter_add(uint64_t* counter, uint64_t n) {
   __atomic_store_n(counter, __atomic_load_n(counter, __ATOMIC_RELAXED) + n, __ATOMIC_RELAXED);
 }
+
+/* --- packets the NF makes itself (on the poll thread only: handle, poll,
+ * periodic) --- */
+
+/* The id of the engine's chain `name`, for onvm_nf_send; read from the
+ * engine's stats segment (a control-path call: use it in init). Returns -1
+ * and prints why when there is no such chain. */
+int onvm_nf_ctx_chain_id(const struct onvm_nf_ctx* ctx, const char* name);
+/* Takes n mbufs from the engine's pool: all or none (returns n or 0), reset
+ * and marked as held by this NF (the engine reclaims them if it dies). */
+uint16_t onvm_nf_alloc(struct onvm_nf_ctx* ctx, struct rte_mbuf** mbufs, uint16_t n);
+/* Hands packets from onvm_nf_alloc to the engine as if they had arrived at
+ * position `hop` of chain `chain` and the handler had chosen `action` (and
+ * `arg`: service or port id) for them; NEXT sends them to service hop + 1.
+ * The next service's replica is chosen by mbuf->hash.rss (set it per flow).
+ * Returns how many were enqueued, from the front; the others are still the
+ * NF's: send them later or onvm_nf_free them. */
+uint16_t onvm_nf_send(struct onvm_nf_ctx* ctx, struct rte_mbuf* const* mbufs, uint16_t n,
+                      uint16_t chain, uint8_t hop, enum onvm_action action, uint16_t arg);
+/* Returns mbufs from onvm_nf_alloc that were not sent. */
+void onvm_nf_free(struct onvm_nf_ctx* ctx, struct rte_mbuf* const* mbufs, uint16_t n);
 
 #ifdef __cplusplus
 }

@@ -20,6 +20,7 @@
 #include <rte_mbuf_dyn.h>
 #include <rte_mempool.h>
 
+#include <chrono>
 #include <concepts>
 #include <cstdint>
 #include <memory>
@@ -32,6 +33,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "onvm/pkt_meta.h"
+
+struct rte_ring;
 
 namespace onvm {
 
@@ -130,6 +133,19 @@ struct NfStats {
   uint64_t tx_packets = 0;     // handed back on the tx ring
   uint64_t dropped = 0;        // the handler chose Drop()
   uint64_t freed_on_stop = 0;  // tx ring full when the NF stopped
+  uint64_t originated = 0;     // packets of its own, handed over by NfContext::Send
+};
+
+// Where a packet the NF made itself enters the engine's routing: as if it
+// had arrived at this NF at position `hop` (0 = first service) of chain
+// `chain` (an id, see NfContext::ChainId), and the handler had chosen
+// `action` for it. With kNext it goes to service hop + 1 of the chain (or
+// to the chain's end); kToService, kOut and kDrop act as from the handler.
+struct Origin {
+  uint16_t chain = 0;
+  uint8_t hop = 0;
+  Action action = Action::kNext;
+  uint16_t arg = 0;  // service id (kToService) or port id (kOut)
 };
 
 // A counter of the NF's own, declared with NfContext::AddCounter and
@@ -171,8 +187,36 @@ struct NfContext {
   absl::StatusOr<Counter> AddCounter(absl::string_view name);
   const std::vector<std::string>& counter_names() const { return counter_names_; }
 
+  // How often the Periodic hook runs (1 s unless the NF's callbacks say
+  // otherwise); Init may change it.
+  std::chrono::milliseconds periodic_interval{1000};
+
+  // --- Packets the NF makes itself (a traffic generator such as
+  // speed_tester). Call these on the NF's poll thread only: from Handle,
+  // Poll or Periodic. ---
+
+  // The id of the engine's chain `name`, for Origin::chain; read from the
+  // engine's stats segment. NotFound when the engine has no such chain. A
+  // control-path call (it maps the segment): use it in Init.
+  absl::StatusOr<uint16_t> ChainId(absl::string_view name) const;
+  // Takes `n` mbufs from the engine's pool: all or none (returns n or 0).
+  // They come reset (one segment, no data) and marked as held by this NF,
+  // so that the engine returns them to the pool if the NF dies.
+  uint16_t Alloc(rte_mbuf** mbufs, uint16_t n);
+  // Hands packets from Alloc to the engine, which routes them as `from`
+  // says. Sets each packet's onvm_pkt_meta (and its timestamp for the
+  // chain's latency histogram); the replica of the next service is chosen
+  // by mbuf->hash.rss, which the NF sets per flow (Alloc leaves it 0).
+  // Returns how many were enqueued, from the front: the others, if the tx
+  // ring is full, are still the NF's (Send them later or Free them).
+  uint16_t Send(rte_mbuf* const* mbufs, uint16_t n, const Origin& from);
+  // Returns mbufs from Alloc that were not sent. Never free a packet of a
+  // Burst: Drop() it.
+  void Free(rte_mbuf* const* mbufs, uint16_t n);
+
  private:
   friend int internal::RunNf(int argc, char** argv, const internal::NfHooks& hooks);
+  rte_ring* tx_ring_ = nullptr;         // the NF's tx ring (single producer: this thread)
   uint64_t* counter_values_ = nullptr;  // the engine's memzone for this instance
   bool counters_open_ = false;          // true during Init
   std::vector<std::string> counter_names_;
@@ -191,6 +235,9 @@ struct NfHooks {
   void (*handle)(void* nf, Burst& burst) = nullptr;
   absl::Status (*init)(void* nf, NfContext& ctx, std::span<const std::string> args) = nullptr;
   void (*shutdown)(void* nf) = nullptr;
+  bool (*poll)(void* nf, NfContext& ctx) = nullptr;
+  void (*periodic)(void* nf, NfContext& ctx) = nullptr;
+  uint32_t periodic_ms = 1000;  // initial NfContext::periodic_interval
   const char* usage = nullptr;
 };
 
@@ -209,6 +256,14 @@ concept HasShutdown = requires(T& nf) {
   nf.Shutdown();
 };
 template <typename T>
+concept HasPoll = requires(T& nf, NfContext& ctx) {
+  { nf.Poll(ctx) } -> std::convertible_to<bool>;
+};
+template <typename T>
+concept HasPeriodic = requires(T& nf, NfContext& ctx) {
+  nf.Periodic(ctx);
+};
+template <typename T>
 concept HasUsage = requires {
   { T::kUsage } -> std::convertible_to<const char*>;
 };
@@ -222,12 +277,22 @@ concept HasUsage = requires {
 //   absl::Status Init(onvm::NfContext&,                 // optional; may
 //                     std::span<const std::string> args);  // return void
 //   void Shutdown();                                    // optional
+//   bool Poll(onvm::NfContext&);                        // optional
+//   void Periodic(onvm::NfContext&);                    // optional
 //   static constexpr const char* kUsage = "...";        // optional
 // Init receives the arguments the SDK did not take (the NF's own flags); an
 // NF without Init rejects any such argument. Init runs after the NF has
 // attached to the engine and before the engine routes traffic to it; an
 // InvalidArgument error from it is a usage error (exit 2). Shutdown runs
 // after the last burst has been handed back.
+//
+// Poll runs on the poll thread once per loop iteration, after the burst if
+// there was one and also when the rx ring is empty: the place for an NF to
+// make packets of its own (NfContext::Alloc and Send). It returns whether
+// it did work; while it returns false and no packet arrives, an NF with
+// --idle-sleep-us or --shared-core may sleep. Periodic runs on the poll
+// thread about every ctx.periodic_interval (reports, timers). Neither runs
+// once the NF is stopping (it then only finishes the packets it was given).
 template <typename Nf>
 requires std::invocable<Nf&, Burst&> || internal::HasHandle<std::remove_cvref_t<Nf>>
 int RunNf(int argc, char** argv, Nf&& nf) {
@@ -259,6 +324,14 @@ int RunNf(int argc, char** argv, Nf&& nf) {
   }
   if constexpr (internal::HasShutdown<T>) {
     hooks.shutdown = [](void* p) { static_cast<T*>(p)->Shutdown(); };
+  }
+  if constexpr (internal::HasPoll<T>) {
+    hooks.poll = [](void* p, NfContext& ctx) -> bool {
+      return static_cast<bool>(static_cast<T*>(p)->Poll(ctx));
+    };
+  }
+  if constexpr (internal::HasPeriodic<T>) {
+    hooks.periodic = [](void* p, NfContext& ctx) { static_cast<T*>(p)->Periodic(ctx); };
   }
   if constexpr (internal::HasUsage<U>) hooks.usage = U::kUsage;
   return internal::RunNf(argc, argv, hooks);
