@@ -12,13 +12,19 @@
 #include "agent/config_api.h"
 #include "agent/engine_api.h"
 #include "agent/engine_link.h"
+#include "agent/event_hub.h"
+#include "agent/events_api.h"
 #include "agent/log.h"
 #include "agent/metrics_collector.h"
 #include "agent/metrics_server.h"
+#include "agent/openflow/agent_env.h"
+#include "agent/openflow/server.h"
 #include "agent/reconciler.h"
 #include "agent/request_errors.h"
+#include "agent/resource_events.h"
 #include "agent/runtime_api.h"
 #include "agent/runtime_view.h"
+#include "agent/server_credentials.h"
 #include "agent/state_file.h"
 #include "agent/state_store.h"
 #include "agent/stats_source.h"
@@ -82,7 +88,7 @@ struct AgentServer::Parts {
       : listen(options.listen),
         paths(PathsForEngine(options.engine)),
         state_file(std::move(file)),
-        link(options.engine, paths.control_socket),
+        link(options.engine, paths.control_socket, &events),
         stats(paths),
         runtime(&link, &stats),
         traffic(&stats) {}
@@ -90,6 +96,7 @@ struct AgentServer::Parts {
   std::string listen;
   EnginePaths paths;
   std::unique_ptr<StateFile> state_file;
+  EventHub events;  // before everything that publishes
   EngineLink link;
   std::unique_ptr<StateStore> store;
   StatsSource stats;
@@ -103,14 +110,24 @@ struct AgentServer::Parts {
   std::unique_ptr<PortsApi> ports_api;
   std::unique_ptr<InstancesApi> instances_api;
   std::unique_ptr<EngineApi> engine_api;
+  std::unique_ptr<ResourceEvents> resource_events;
+  std::unique_ptr<EventsApi> events_api;
   std::shared_ptr<MetricsCollector> collector;
   std::unique_ptr<MetricsServer> metrics;
   std::unique_ptr<grpc::Server> server;
+  // Last, so that they stop before what they use.
+  std::unique_ptr<openflow::OpenFlowSwitch> of_switch;
+  std::unique_ptr<openflow::OpenFlowServer> of_server;
   bool shut_down = false;
 };
 
 absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptions& options) {
   if (absl::Status s = ValidateName("--engine", options.engine); !s.ok()) return s;
+  // Checked first: a bad certificate or token file must stop the agent
+  // before it touches the state or the engine.
+  absl::StatusOr<std::shared_ptr<grpc::ServerCredentials>> credentials =
+      MakeServerCredentials(options.security, options.listen);
+  if (!credentials.ok()) return credentials.status();
   absl::StatusOr<std::unique_ptr<StateFile>> file = StateFile::Open(options.state_dir);
   if (!file.ok()) return file.status();
   absl::StatusOr<DesiredState> initial = LoadState(**file);
@@ -122,6 +139,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   hooks.port_names = [p] { return p->link.PortNamesSeen(); };
   hooks.push = [p](const AgentState& s) { return PushToEngine(&p->link, s); };
   hooks.persist = [p](const AgentState& s) { return p->state_file->Save(s); };
+  p->resource_events = std::make_unique<ResourceEvents>(&p->events, ToProto(*initial));
+  hooks.committed = [p](const AgentState& s) { p->resource_events->Committed(s); };
   p->store = std::make_unique<StateStore>(*std::move(initial), std::move(hooks));
 
   LogInfo(absl::StrCat("engine \"", options.engine, "\": control socket ", p->paths.control_socket,
@@ -144,11 +163,12 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->ports_api = std::make_unique<PortsApi>(&p->runtime);
   p->instances_api = std::make_unique<InstancesApi>(&p->runtime);
   p->engine_api = std::make_unique<EngineApi>(&p->link, &p->stats, p->store.get());
+  p->events_api = std::make_unique<EventsApi>(&p->events);
 
   grpc::EnableDefaultHealthCheckService(true);
   grpc::reflection::InitProtoReflectionServerBuilderPlugin();
   grpc::ServerBuilder builder;
-  builder.AddListeningPort(options.listen, grpc::InsecureServerCredentials());
+  builder.AddListeningPort(options.listen, *credentials);
   std::vector<std::unique_ptr<grpc::experimental::ServerInterceptorFactoryInterface>> interceptors;
   interceptors.push_back(std::make_unique<ParseErrorInterceptorFactory>());
   builder.experimental().SetInterceptorCreators(std::move(interceptors));
@@ -159,12 +179,22 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   builder.RegisterService(p->ports_api.get());
   builder.RegisterService(p->instances_api.get());
   builder.RegisterService(p->engine_api.get());
+  builder.RegisterService(p->events_api.get());
   p->server = builder.BuildAndStart();
   if (p->server == nullptr) {
     return absl::UnavailableError(
         absl::StrCat("cannot serve gRPC on ", options.listen, " (address in use or invalid?)"));
   }
+  if (absl::Status s = RestrictUnixSocket(options.listen); !s.ok()) LogWarning(s.message());
   LogInfo(absl::StrCat("serving gRPC on ", options.listen));
+  if (!options.openflow.listen.empty() || !options.openflow.controller.empty()) {
+    p->of_switch = std::make_unique<openflow::OpenFlowSwitch>(
+        openflow::MakeAgentSwitchEnv(p->store.get(), &p->link, &p->stats));
+    absl::StatusOr<std::unique_ptr<openflow::OpenFlowServer>> of =
+        openflow::OpenFlowServer::Start(options.openflow, p->of_switch.get());
+    if (!of.ok()) return of.status();
+    p->of_server = *std::move(of);
+  }
   return absl::WrapUnique(new AgentServer(std::move(parts)));
 }
 
@@ -175,10 +205,12 @@ AgentServer::~AgentServer() { Shutdown(); }
 void AgentServer::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
+  if (parts_->of_server != nullptr) parts_->of_server->Stop();
   if (grpc::HealthCheckServiceInterface* health = parts_->server->GetHealthCheckService();
       health != nullptr) {
     health->Shutdown();  // NOT_SERVING while in-flight calls finish
   }
+  parts_->events.Shutdown();  // open WatchEvents streams would hold Shutdown for the grace
   parts_->server->Shutdown(std::chrono::system_clock::now() + kShutdownGrace);
   parts_->server->Wait();
   if (absl::StartsWith(parts_->listen, "unix:")) {

@@ -7,6 +7,8 @@
 #include <string>
 
 #include "absl/status/statusor.h"
+#include "agent/openflow/server.h"
+#include "agent/server_credentials.h"
 
 namespace onvm::agent {
 
@@ -17,6 +19,11 @@ struct AgentOptions {
   // host:port of the Prometheus endpoint (/metrics).
   std::string metrics_listen = "127.0.0.1:9470";
   std::string state_dir = "/var/lib/onvm";
+  // TLS, client certificates and the bearer token of the gRPC port.
+  ServerSecurityOptions security;
+  // OpenFlow 1.3 switch (agent/openflow/README.md): listen and/or
+  // controller; off when both are empty.
+  openflow::ServerOptions openflow;
 };
 
 class AgentServer {

@@ -3,6 +3,8 @@
 #include <utility>
 
 #include "agent/grpc_status.h"
+#include "agent/pagination.h"
+#include "agent/request_cache.h"
 
 namespace onvm::agent {
 namespace {
@@ -24,15 +26,50 @@ void SetReady(const absl::flat_hash_map<std::string, uint32_t>& ready, onvm::v1:
   s->mutable_status()->set_ready_replicas(it == ready.end() ? 0 : it->second);
 }
 
+// request_id: runs `run` at most once per id (see RequestCache); checks
+// the id first, so a bad one is refused before anything else.
+template <typename Request>
+grpc::Status Once(StateStore* store, const Request& request, google::protobuf::Message* response,
+                  absl::FunctionRef<grpc::Status()> run) {
+  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) return ToGrpc(s);
+  if (request.request_id().empty()) return run();
+  Request body = request;
+  body.clear_request_id();
+  return store->request_cache().Run(request.request_id(), RequestFingerprint(body), response, run);
+}
+
+template <typename Request>
+StateStore::WriteOptions Options(const Request& request) {
+  return {.validate_only = request.validate_only()};
+}
+
+// One page of a desired-state kind, through `list(after, limit, &more)`.
+template <typename Response, typename ListFn>
+grpc::Status ListPage(absl::string_view method, int32_t page_size, const std::string& page_token,
+                      ListFn list, Response* response) {
+  absl::StatusOr<PageQuery> page = ParsePageRequest(method, page_size, page_token);
+  if (!page.ok()) return ToGrpc(page.status());
+  bool more = false;
+  for (auto& item : list(page->after, page->size, &more)) *response->add_items() = std::move(item);
+  if (more && response->items_size() > 0) {
+    response->set_next_page_token(
+        NextPageToken(method, response->items(response->items_size() - 1).metadata().name()));
+  }
+  return grpc::Status::OK;
+}
+
 }  // namespace
 
 grpc::Status ServicesApi::CreateService(grpc::ServerContext*,
                                         const onvm::v1::CreateServiceRequest* request,
                                         onvm::v1::Service* response) {
-  if (!request->has_service()) return Missing("service");
-  grpc::Status status = Reply(store_->CreateService(request->service()), response);
-  if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
-  return status;
+  return Once(store_, *request, response, [&] {
+    if (!request->has_service()) return Missing("service");
+    grpc::Status status =
+        Reply(store_->CreateService(request->service(), Options(*request)), response);
+    if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+    return status;
+  });
 }
 
 grpc::Status ServicesApi::GetService(grpc::ServerContext*,
@@ -43,39 +80,50 @@ grpc::Status ServicesApi::GetService(grpc::ServerContext*,
   return status;
 }
 
-grpc::Status ServicesApi::ListServices(grpc::ServerContext*, const onvm::v1::ListServicesRequest*,
+grpc::Status ServicesApi::ListServices(grpc::ServerContext*,
+                                       const onvm::v1::ListServicesRequest* request,
                                        onvm::v1::ListServicesResponse* response) {
+  grpc::Status status = ListPage(
+      "ListServices", request->page_size(), request->page_token(),
+      [&](absl::string_view after, size_t limit, bool* more) {
+        return store_->ListServices(after, limit, more);
+      },
+      response);
+  if (!status.ok()) return status;
   const auto ready = runtime_->ReadyReplicas();
-  for (onvm::v1::Service& s : store_->ListServices()) {
-    SetReady(ready, &s);
-    *response->add_items() = std::move(s);
-  }
+  for (onvm::v1::Service& s : *response->mutable_items()) SetReady(ready, &s);
   return grpc::Status::OK;
 }
 
 grpc::Status ServicesApi::UpdateService(grpc::ServerContext*,
                                         const onvm::v1::UpdateServiceRequest* request,
                                         onvm::v1::Service* response) {
-  if (!request->has_service()) return Missing("service");
-  grpc::Status status =
-      Reply(store_->UpdateService(request->service(), request->update_mask()), response);
-  if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
-  return status;
+  return Once(store_, *request, response, [&] {
+    if (!request->has_service()) return Missing("service");
+    grpc::Status status =
+        Reply(store_->UpdateService(request->service(), request->update_mask(), Options(*request)),
+              response);
+    if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+    return status;
+  });
 }
 
 grpc::Status ServicesApi::DeleteService(grpc::ServerContext*,
                                         const onvm::v1::DeleteServiceRequest* request,
-                                        onvm::v1::DeleteServiceResponse*) {
-  return ToGrpc(store_->DeleteService(request->name()));
+                                        onvm::v1::DeleteServiceResponse* response) {
+  return Once(store_, *request, response,
+              [&] { return ToGrpc(store_->DeleteService(request->name(), Options(*request))); });
 }
 
 grpc::Status ChainsApi::CreateChain(grpc::ServerContext*,
                                     const onvm::v1::CreateChainRequest* request,
                                     onvm::v1::Chain* response) {
-  if (!request->has_chain()) return Missing("chain");
-  grpc::Status status = Reply(store_->CreateChain(request->chain()), response);
-  if (status.ok()) traffic_->Fill(response);
-  return status;
+  return Once(store_, *request, response, [&] {
+    if (!request->has_chain()) return Missing("chain");
+    grpc::Status status = Reply(store_->CreateChain(request->chain(), Options(*request)), response);
+    if (status.ok()) traffic_->Fill(response);
+    return status;
+  });
 }
 
 grpc::Status ChainsApi::GetChain(grpc::ServerContext*, const onvm::v1::GetChainRequest* request,
@@ -85,25 +133,33 @@ grpc::Status ChainsApi::GetChain(grpc::ServerContext*, const onvm::v1::GetChainR
   return status;
 }
 
-grpc::Status ChainsApi::ListChains(grpc::ServerContext*, const onvm::v1::ListChainsRequest*,
+grpc::Status ChainsApi::ListChains(grpc::ServerContext*, const onvm::v1::ListChainsRequest* request,
                                    onvm::v1::ListChainsResponse* response) {
-  for (onvm::v1::Chain& c : store_->ListChains()) *response->add_items() = std::move(c);
-  traffic_->Fill(response->mutable_items());
-  return grpc::Status::OK;
+  grpc::Status status = ListPage(
+      "ListChains", request->page_size(), request->page_token(),
+      [&](absl::string_view after, size_t limit, bool* more) {
+        return store_->ListChains(after, limit, more);
+      },
+      response);
+  if (status.ok()) traffic_->Fill(response->mutable_items());
+  return status;
 }
 
 grpc::Status ChainsApi::DeleteChain(grpc::ServerContext*,
                                     const onvm::v1::DeleteChainRequest* request,
-                                    onvm::v1::DeleteChainResponse*) {
-  return ToGrpc(store_->DeleteChain(request->name()));
+                                    onvm::v1::DeleteChainResponse* response) {
+  return Once(store_, *request, response,
+              [&] { return ToGrpc(store_->DeleteChain(request->name(), Options(*request))); });
 }
 
 grpc::Status RulesApi::CreateRule(grpc::ServerContext*, const onvm::v1::CreateRuleRequest* request,
                                   onvm::v1::Rule* response) {
-  if (!request->has_rule()) return Missing("rule");
-  grpc::Status status = Reply(store_->CreateRule(request->rule()), response);
-  if (status.ok()) traffic_->Fill(response);
-  return status;
+  return Once(store_, *request, response, [&] {
+    if (!request->has_rule()) return Missing("rule");
+    grpc::Status status = Reply(store_->CreateRule(request->rule(), Options(*request)), response);
+    if (status.ok()) traffic_->Fill(response);
+    return status;
+  });
 }
 
 grpc::Status RulesApi::GetRule(grpc::ServerContext*, const onvm::v1::GetRuleRequest* request,
@@ -113,21 +169,27 @@ grpc::Status RulesApi::GetRule(grpc::ServerContext*, const onvm::v1::GetRuleRequ
   return status;
 }
 
-grpc::Status RulesApi::ListRules(grpc::ServerContext*, const onvm::v1::ListRulesRequest*,
+grpc::Status RulesApi::ListRules(grpc::ServerContext*, const onvm::v1::ListRulesRequest* request,
                                  onvm::v1::ListRulesResponse* response) {
-  for (onvm::v1::Rule& r : store_->ListRules()) *response->add_items() = std::move(r);
-  traffic_->Fill(response->mutable_items());
-  return grpc::Status::OK;
+  grpc::Status status = ListPage(
+      "ListRules", request->page_size(), request->page_token(),
+      [&](absl::string_view after, size_t limit, bool* more) {
+        return store_->ListRules(after, limit, more);
+      },
+      response);
+  if (status.ok()) traffic_->Fill(response->mutable_items());
+  return status;
 }
 
 grpc::Status RulesApi::DeleteRule(grpc::ServerContext*, const onvm::v1::DeleteRuleRequest* request,
-                                  onvm::v1::DeleteRuleResponse*) {
-  return ToGrpc(store_->DeleteRule(request->name()));
+                                  onvm::v1::DeleteRuleResponse* response) {
+  return Once(store_, *request, response,
+              [&] { return ToGrpc(store_->DeleteRule(request->name(), Options(*request))); });
 }
 
 grpc::Status ManifestsApi::Apply(grpc::ServerContext*, const onvm::v1::ApplyRequest* request,
                                  onvm::v1::ApplyResponse* response) {
-  return Reply(store_->Apply(*request), response);
+  return Once(store_, *request, response, [&] { return Reply(store_->Apply(*request), response); });
 }
 
 }  // namespace onvm::agent

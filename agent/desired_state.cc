@@ -4,6 +4,7 @@
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "agent/rule_origin.h"
 #include "agent/validation.h"
 #include "onvm/names.h"
 
@@ -40,6 +41,7 @@ absl::Status CopyIn(const google::protobuf::RepeatedPtrField<T>& from, DesiredSt
     T stored = Normalized(r);
     stored.mutable_metadata()->set_generation(r.metadata().generation());
     stored.mutable_status()->set_id(id);
+    KeepStoredStatus(r, &stored);
     map.emplace(r.metadata().name(), std::move(stored));
   }
   return absl::OkStatus();

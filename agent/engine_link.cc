@@ -12,6 +12,7 @@ namespace onvm::agent {
 namespace {
 
 using onvm::engine::v1::EngineState;
+using onvm::engine::v1::InstanceInfo;
 using onvm::engine::v1::Request;
 using onvm::engine::v1::Response;
 
@@ -22,10 +23,20 @@ absl::StatusCode EngineCode(int32_t code) {
   return static_cast<absl::StatusCode>(code);
 }
 
+// "<service>-<instance id>", the Instance resource's name.
+std::string InstanceName(const InstanceInfo& info) {
+  return absl::StrCat(info.service(), "-", info.instance_id());
+}
+
+std::string InstanceWords(const InstanceInfo& info) {
+  return absl::StrCat("instance ", InstanceName(info), " (pid ", info.pid(), ") of service \"",
+                      info.service(), "\"");
+}
+
 }  // namespace
 
-EngineLink::EngineLink(std::string engine_name, std::string socket_path)
-    : engine_name_(std::move(engine_name)), socket_path_(std::move(socket_path)) {}
+EngineLink::EngineLink(std::string engine_name, std::string socket_path, EventHub* events)
+    : engine_name_(std::move(engine_name)), socket_path_(std::move(socket_path)), events_(events) {}
 
 EngineLink::~EngineLink() {
   absl::MutexLock lock(&io_mu_);
@@ -79,11 +90,65 @@ absl::StatusOr<EngineState> EngineLink::RefreshLocked() {
   }
   PortNames ports;
   for (const auto& port : response->state().ports()) ports.insert(port.name());
-  absl::MutexLock lock(&cache_mu_);
-  connected_ = true;
-  state_ = response->state();
-  ports_seen_ = std::move(ports);
-  return *state_;
+  bool came_up = false;
+  {
+    absl::MutexLock lock(&cache_mu_);
+    came_up = !connected_;
+    connected_ = true;
+    state_ = response->state();
+    ports_seen_ = std::move(ports);
+  }
+  NoteFetched(came_up, response->state());
+  return std::move(*response->mutable_state());
+}
+
+void EngineLink::NoteFetched(bool came_up, const EngineState& state) {
+  if (events_ == nullptr) return;
+  const bool restarted = !instances_boot_id_.empty() && instances_boot_id_ != state.boot_id();
+  if (came_up) {
+    Publish(onvm::v1::Event::ENGINE_UP, "Engine", engine_name_,
+            absl::StrCat("connected to engine \"", engine_name_, "\" (boot id ", state.boot_id(),
+                         restarted ? "; the engine restarted)" : ")"),
+            state.boot_id());
+  }
+  std::map<uint32_t, InstanceInfo> now;
+  for (const InstanceInfo& info : state.instances()) now[info.instance_id()] = info;
+  // The same id with another pid is another process.
+  auto same = [restarted](const InstanceInfo& a, const InstanceInfo& b) {
+    return !restarted && a.pid() == b.pid() && a.service() == b.service();
+  };
+  for (const auto& [id, old] : instances_seen_) {
+    auto it = now.find(id);
+    if (it != now.end() && same(old, it->second)) continue;
+    if (old.state() == InstanceInfo::DRAINING && !restarted) {
+      Publish(onvm::v1::Event::INSTANCE_STOPPED, "Instance", InstanceName(old),
+              absl::StrCat(InstanceWords(old), " stopped after draining"));
+    } else {
+      Publish(onvm::v1::Event::INSTANCE_GONE, "Instance", InstanceName(old),
+              absl::StrCat(InstanceWords(old), " is gone without a clean stop",
+                           restarted ? " (the engine restarted)" : ""));
+    }
+  }
+  for (const auto& [id, info] : now) {
+    auto it = instances_seen_.find(id);
+    if (it != instances_seen_.end() && same(it->second, info)) continue;
+    Publish(onvm::v1::Event::INSTANCE_STARTED, "Instance", InstanceName(info),
+            absl::StrCat(InstanceWords(info), " registered"));
+  }
+  instances_seen_ = std::move(now);
+  instances_boot_id_ = state.boot_id();
+}
+
+void EngineLink::Publish(onvm::v1::Event::Type type, std::string kind, std::string name,
+                         std::string message, std::string boot_id) {
+  if (events_ == nullptr) return;
+  onvm::v1::Event event;
+  event.set_type(type);
+  event.mutable_object()->set_kind(std::move(kind));
+  event.mutable_object()->set_name(std::move(name));
+  event.set_message(std::move(message));
+  event.set_boot_id(std::move(boot_id));
+  events_->Publish(std::move(event));
 }
 
 // SetConfig carries the same services, chains and rules as AgentState
@@ -120,10 +185,28 @@ EngineLink::PushResult EngineLink::Push(const AgentState& state) {
   }
   const uint64_t applied =
       response->has_set_config() ? response->set_config().applied_generation() : state.generation();
-  absl::MutexLock cache_lock(&cache_mu_);
-  if (state_.has_value()) {
-    state_->set_applied_generation(applied);
-    synced_boot_id_ = state_->boot_id();
+  std::string boot_id;
+  {
+    absl::MutexLock cache_lock(&cache_mu_);
+    if (state_.has_value()) {
+      state_->set_applied_generation(applied);
+      synced_boot_id_ = state_->boot_id();
+      boot_id = synced_boot_id_;
+    }
+  }
+  if (events_ != nullptr) {
+    onvm::v1::Event event;
+    event.set_type(onvm::v1::Event::CONFIG_APPLIED);
+    event.mutable_object()->set_kind("Engine");
+    event.mutable_object()->set_name(engine_name_);
+    event.set_desired_generation(state.generation());
+    event.set_applied_generation(applied);
+    event.set_boot_id(boot_id);
+    event.set_message(absl::StrCat("engine \"", engine_name_, "\" applied desired generation ",
+                                   state.generation(), " (", state.services_size(), " services, ",
+                                   state.chains_size(), " chains, ", state.rules_size(),
+                                   " rules)"));
+    events_->Publish(std::move(event));
   }
   return {PushOutcome::kApplied, absl::OkStatus()};
 }
@@ -181,13 +264,22 @@ absl::StatusOr<Response> EngineLink::CallLocked(Request request) {
 void EngineLink::Disconnect(const absl::Status& why) {
   ::close(fd_);
   fd_ = -1;
+  bool was_connected = false;
+  std::string boot_id;
   {
     absl::MutexLock lock(&cache_mu_);
+    was_connected = connected_;
+    if (state_.has_value()) boot_id = state_->boot_id();
     connected_ = false;
     state_.reset();
     down_reason_ = std::string(why.message());
   }
   LogWarning(absl::StrCat("lost connection to engine \"", engine_name_, "\": ", why.message()));
+  if (was_connected) {
+    Publish(onvm::v1::Event::ENGINE_DOWN, "Engine", engine_name_,
+            absl::StrCat("lost connection to engine \"", engine_name_, "\": ", why.message()),
+            boot_id);
+  }
 }
 
 void EngineLink::NoteDown(const absl::Status& why) {

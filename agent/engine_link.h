@@ -1,11 +1,13 @@
 // The agent's connection to the engine's control socket: one request at a
 // time, a cached copy of the engine's state, and what the engine last
-// applied.
+// applied. It reports what it learns as events: engine up and down,
+// configurations applied, NF instances appearing and going away.
 #ifndef ONVM_AGENT_ENGINE_LINK_H_
 #define ONVM_AGENT_ENGINE_LINK_H_
 
 #include <chrono>
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -13,6 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
+#include "agent/event_hub.h"
 #include "agent/state.pb.h"
 #include "agent/validation.h"
 #include "onvm/engine/v1/control.pb.h"
@@ -33,7 +36,8 @@ class EngineLink {
     absl::Status status;  // why, unless kApplied
   };
 
-  EngineLink(std::string engine_name, std::string socket_path);
+  // `events`, if given, must outlive the link.
+  EngineLink(std::string engine_name, std::string socket_path, EventHub* events = nullptr);
   ~EngineLink();
 
   EngineLink(const EngineLink&) = delete;
@@ -70,14 +74,25 @@ class EngineLink {
       ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
   void Disconnect(const absl::Status& why) ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
   void NoteDown(const absl::Status& why);
+  // Publishes ENGINE_UP and the instance changes since the last fetch.
+  void NoteFetched(bool came_up, const onvm::engine::v1::EngineState& state)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(io_mu_);
+  void Publish(onvm::v1::Event::Type type, std::string kind, std::string name, std::string message,
+               std::string boot_id = "");
 
   const std::string engine_name_;
   const std::string socket_path_;
+  EventHub* const events_;
 
   // One request/response on the socket at a time.
   absl::Mutex io_mu_;
   int fd_ ABSL_GUARDED_BY(io_mu_) = -1;
   uint64_t seq_ ABSL_GUARDED_BY(io_mu_) = 0;
+  // Instances as last fetched, by instance id, kept across disconnections
+  // so that a reconnect reports what changed meanwhile; and the boot id of
+  // the engine they belonged to.
+  std::map<uint32_t, onvm::engine::v1::InstanceInfo> instances_seen_ ABSL_GUARDED_BY(io_mu_);
+  std::string instances_boot_id_ ABSL_GUARDED_BY(io_mu_);
 
   mutable absl::Mutex cache_mu_ ABSL_ACQUIRED_AFTER(io_mu_);
   bool connected_ ABSL_GUARDED_BY(cache_mu_) = false;

@@ -19,11 +19,25 @@ ABSL_FLAG(std::string, listen, "127.0.0.1:50051", "gRPC address: host:port or un
 ABSL_FLAG(std::string, metrics_listen, "127.0.0.1:9470",
           "host:port serving Prometheus metrics at /metrics.");
 ABSL_FLAG(std::string, state_dir, "/var/lib/onvm", "Directory holding the desired state.");
+ABSL_FLAG(std::string, openflow_listen, "",
+          "host:port on which to serve OpenFlow 1.3 to controllers and ovs-ofctl "
+          "(e.g. 127.0.0.1:6653); off when empty.");
+ABSL_FLAG(std::string, openflow_controller, "",
+          "tcp:HOST:PORT of an OpenFlow 1.3 controller to connect to (reconnecting with "
+          "backoff); off when empty.");
+ABSL_FLAG(std::string, tls_cert, "",
+          "PEM certificate (chain) the gRPC port presents; with --tls-key, the port speaks TLS.");
+ABSL_FLAG(std::string, tls_key, "", "PEM private key of --tls-cert (not readable by others).");
+ABSL_FLAG(std::string, tls_client_ca, "",
+          "PEM CA bundle: clients must present a certificate it signed (mutual TLS).");
+ABSL_FLAG(std::string, token_file, "",
+          "File holding the bearer token that calls which change state must send "
+          "(authorization: Bearer TOKEN); read-only calls need none. Not readable by others.");
 
 namespace {
 
 // Abseil flag names cannot contain '-', but the documented interface is
-// --metrics-listen and --state-dir: accept both spellings.
+// --metrics-listen, --state-dir, --tls-cert, ...: accept both spellings.
 std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
   std::vector<std::string> args(argv, argv + argc);
   for (size_t i = 1; i < args.size(); ++i) {
@@ -44,7 +58,8 @@ std::vector<std::string> NormalizeFlagNames(int argc, char** argv) {
 int main(int argc, char** argv) {
   absl::SetProgramUsageMessage(
       "onvm-agent --engine NAME [--listen 127.0.0.1:50051] [--metrics-listen 127.0.0.1:9470] "
-      "[--state-dir DIR]");
+      "[--state-dir DIR] [--tls-cert PEM --tls-key PEM [--tls-client-ca PEM]] "
+      "[--token-file FILE]");
   std::vector<std::string> args = NormalizeFlagNames(argc, argv);
   std::vector<char*> arg_ptrs;
   for (std::string& a : args) arg_ptrs.push_back(a.data());
@@ -73,6 +88,12 @@ int main(int argc, char** argv) {
   options.listen = absl::GetFlag(FLAGS_listen);
   options.metrics_listen = absl::GetFlag(FLAGS_metrics_listen);
   options.state_dir = absl::GetFlag(FLAGS_state_dir);
+  options.security.tls_cert = absl::GetFlag(FLAGS_tls_cert);
+  options.security.tls_key = absl::GetFlag(FLAGS_tls_key);
+  options.security.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
+  options.security.token_file = absl::GetFlag(FLAGS_token_file);
+  options.openflow.listen = absl::GetFlag(FLAGS_openflow_listen);
+  options.openflow.controller = absl::GetFlag(FLAGS_openflow_controller);
 
   absl::StatusOr<std::unique_ptr<onvm::agent::AgentServer>> agent =
       onvm::agent::AgentServer::Start(options);

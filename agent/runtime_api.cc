@@ -3,6 +3,7 @@
 #include <utility>
 
 #include "agent/grpc_status.h"
+#include "agent/pagination.h"
 
 namespace onvm::agent {
 
@@ -14,10 +15,16 @@ grpc::Status PortsApi::GetPort(grpc::ServerContext*, const onvm::v1::GetPortRequ
   return grpc::Status::OK;
 }
 
-grpc::Status PortsApi::ListPorts(grpc::ServerContext*, const onvm::v1::ListPortsRequest*,
+grpc::Status PortsApi::ListPorts(grpc::ServerContext*, const onvm::v1::ListPortsRequest* request,
                                  onvm::v1::ListPortsResponse* response) {
+  // The request is checked before the engine is asked: a bad token is the
+  // caller's mistake whether or not the engine is there.
+  absl::StatusOr<PageQuery> page =
+      ParsePageRequest("ListPorts", request->page_size(), request->page_token());
+  if (!page.ok()) return ToGrpc(page.status());
   absl::StatusOr<std::vector<onvm::v1::Port>> ports = runtime_->ListPorts();
   if (!ports.ok()) return ToGrpc(ports.status());
+  KeepPage("ListPorts", *page, &*ports, response->mutable_next_page_token());
   for (onvm::v1::Port& p : *ports) *response->add_items() = std::move(p);
   return grpc::Status::OK;
 }
@@ -32,10 +39,14 @@ grpc::Status InstancesApi::GetInstance(grpc::ServerContext*,
 }
 
 grpc::Status InstancesApi::ListInstances(grpc::ServerContext*,
-                                         const onvm::v1::ListInstancesRequest*,
+                                         const onvm::v1::ListInstancesRequest* request,
                                          onvm::v1::ListInstancesResponse* response) {
+  absl::StatusOr<PageQuery> page =
+      ParsePageRequest("ListInstances", request->page_size(), request->page_token());
+  if (!page.ok()) return ToGrpc(page.status());
   absl::StatusOr<std::vector<onvm::v1::Instance>> instances = runtime_->ListInstances();
   if (!instances.ok()) return ToGrpc(instances.status());
+  KeepPage("ListInstances", *page, &*instances, response->mutable_next_page_token());
   for (onvm::v1::Instance& i : *instances) *response->add_items() = std::move(i);
   return grpc::Status::OK;
 }

@@ -1,13 +1,18 @@
 #include "agent/state_store.h"
 
+#include <algorithm>
+#include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 
 #include "absl/container/flat_hash_map.h"
 #include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "agent/log.h"
+#include "agent/rule_origin.h"
 #include "onvm/names.h"
 
 namespace onvm::agent {
@@ -44,6 +49,7 @@ absl::StatusOr<T> Insert(const T& in, DesiredState* next, UsedIdSets* ids) {
                  Kind<T>::kMaxIds);
   if (!id.ok()) return Annotate(id.status(), absl::StrCat("cannot create ", Describe(in)));
   T stored = Normalized(in);
+  MarkGrpcOrigin(&stored);
   stored.mutable_metadata()->set_generation(1);
   stored.mutable_status()->set_id(*id);
   Kind<T>::Map(*next)[in.metadata().name()] = stored;
@@ -56,6 +62,7 @@ absl::StatusOr<ApplyResult::Outcome> Upsert(const T& in, DesiredState* next, Use
   auto& map = Kind<T>::Map(*next);
   if (auto it = map.find(in.metadata().name()); it != map.end()) {
     if (SameSpec(it->second, in)) return ApplyResult::UNCHANGED;
+    if (absl::Status s = CheckGrpcMayChange(it->second); !s.ok()) return s;
     *it->second.mutable_spec() = in.spec();
     it->second.mutable_metadata()->set_generation(it->second.metadata().generation() + 1);
     return ApplyResult::CONFIGURED;
@@ -89,9 +96,77 @@ absl::string_view OutcomeVerb(ApplyResult::Outcome outcome) {
       return "created";
     case ApplyResult::CONFIGURED:
       return "configured";
+    case ApplyResult::PRUNED:
+      return "pruned";
     default:
       return "unchanged";
   }
+}
+
+// Removes from `next` the resources of kind T that the request does not
+// hold, if it holds any of kind T; records them in `pruned`.
+template <typename T>
+void PruneKind(const absl::flat_hash_map<std::string, int>& in_request, DesiredState* next,
+               std::vector<T>* pruned) {
+  const std::string prefix = absl::StrCat(Kind<T>::kName, "/");
+  const bool kind_given = std::any_of(in_request.begin(), in_request.end(), [&](const auto& e) {
+    return absl::StartsWith(e.first, prefix);
+  });
+  if (!kind_given) return;
+  auto& map = Kind<T>::Map(*next);
+  for (auto it = map.begin(); it != map.end();) {
+    // Rules an OpenFlow controller installed are not the request's to prune.
+    if (in_request.contains(absl::StrCat(prefix, it->first)) ||
+        !CheckGrpcMayChange(it->second).ok()) {
+      ++it;
+      continue;
+    }
+    pruned->push_back(it->second);
+    it = map.erase(it);
+  }
+}
+
+// Refuses to prune what a kept resource still uses: the same answer a
+// delete of it would get.
+template <typename T>
+absl::Status CheckUnused(const std::vector<T>& pruned, const DesiredState& next) {
+  for (const T& r : pruned) {
+    if (std::optional<std::string> user = FindUser(r, next); user.has_value()) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "cannot prune ", Describe(r), ": it is in use by ", *user, ", which the apply keeps"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+template <typename T>
+void ReportPruned(const std::vector<T>& pruned, ApplyResponse* response) {
+  for (const T& r : pruned) {
+    ApplyResult* result = response->add_results();
+    result->set_kind(std::string(Kind<T>::kName));
+    result->set_name(r.metadata().name());
+    result->set_outcome(ApplyResult::PRUNED);
+  }
+}
+
+// ApplyRequest.prune: the kinds the request holds keep only what it holds.
+// `in_request` has "Kind/name" of every resource of the request.
+absl::Status Prune(const absl::flat_hash_map<std::string, int>& in_request, DesiredState* next,
+                   ApplyResponse* response, int* changed) {
+  std::vector<Rule> rules;
+  std::vector<Chain> chains;
+  std::vector<Service> services;
+  PruneKind(in_request, next, &rules);
+  PruneKind(in_request, next, &chains);
+  PruneKind(in_request, next, &services);
+  if (absl::Status s = CheckUnused(services, *next); !s.ok()) return s;
+  if (absl::Status s = CheckUnused(chains, *next); !s.ok()) return s;
+  if (absl::Status s = CheckUnused(rules, *next); !s.ok()) return s;
+  ReportPruned(services, response);
+  ReportPruned(chains, response);
+  ReportPruned(rules, response);
+  *changed += static_cast<int>(services.size() + chains.size() + rules.size());
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -142,13 +217,22 @@ absl::Status StateStore::Commit(DesiredState next) {
       return absl::InternalError(absl::StrCat("the change was not saved: ", s.message()));
     }
   }
-  absl::MutexLock lock(&mu_);
-  state_ = std::move(next);
+  {
+    absl::MutexLock lock(&mu_);
+    state_ = std::move(next);
+  }
+  if (hooks_.committed) hooks_.committed(proposed);
   return absl::OkStatus();
 }
 
+absl::Status StateStore::CommitOrCheck(DesiredState next, WriteOptions options) {
+  if (!options.validate_only) return Commit(std::move(next));
+  // What the push hook checks before it reaches the engine.
+  return CheckStateSize(ToProto(next));
+}
+
 template <typename T>
-absl::StatusOr<T> StateStore::Create(const T& in) {
+absl::StatusOr<T> StateStore::Create(const T& in, WriteOptions options) {
   if (absl::Status s = ValidateResource(in); !s.ok()) return Annotate(s, Describe(in));
   absl::MutexLock lock(&commit_mu_);
   DesiredState next = Copy();
@@ -165,7 +249,10 @@ absl::StatusOr<T> StateStore::Create(const T& in) {
   if (!created.ok()) return created.status();
   ++next.generation;
   const uint64_t generation = next.generation;
-  if (absl::Status s = Commit(std::move(next)); !s.ok()) return Annotate(s, Describe(in));
+  if (absl::Status s = CommitOrCheck(std::move(next), options); !s.ok()) {
+    return Annotate(s, Describe(in));
+  }
+  if (options.validate_only) return created;
   LogInfo(absl::StrCat("created ", Describe(in), " (id ", created->status().id(), "); generation ",
                        generation));
   return created;
@@ -182,22 +269,28 @@ absl::StatusOr<T> StateStore::Get(absl::string_view name) const {
 }
 
 template <typename T>
-std::vector<T> StateStore::List() const {
+std::vector<T> StateStore::List(absl::string_view after, size_t limit, bool* more) const {
   absl::ReaderMutexLock lock(&mu_);
+  const auto& map = Kind<T>::Map(state_);
+  // Names are unique and ordered, so "after the last one returned" stays
+  // well defined while resources come and go between pages.
+  auto it = after.empty() ? map.begin() : map.upper_bound(std::string(after));
   std::vector<T> out;
-  out.reserve(Kind<T>::Map(state_).size());
-  for (const auto& [name, r] : Kind<T>::Map(state_)) out.push_back(r);
+  out.reserve(std::min(limit, map.size()));
+  for (; it != map.end() && out.size() < limit; ++it) out.push_back(it->second);
+  *more = it != map.end();
   return out;
 }
 
 template <typename T>
-absl::Status StateStore::Delete(absl::string_view name) {
+absl::Status StateStore::Delete(absl::string_view name, WriteOptions options) {
   if (absl::Status s = ValidateName("name", name); !s.ok()) return s;
   absl::MutexLock lock(&commit_mu_);
   DesiredState next = Copy();
   auto& map = Kind<T>::Map(next);
   auto it = map.find(std::string(name));
   if (it == map.end()) return NotFound(Kind<T>::kLower, name);
+  if (absl::Status s = CheckGrpcMayChange(it->second); !s.ok()) return s;
   if (std::optional<std::string> user = FindUser(it->second, next); user.has_value()) {
     return absl::FailedPreconditionError(
         absl::StrCat(Describe(it->second), " is in use by ", *user));
@@ -206,7 +299,10 @@ absl::Status StateStore::Delete(absl::string_view name) {
   map.erase(it);
   ++next.generation;
   const uint64_t generation = next.generation;
-  if (absl::Status s = Commit(std::move(next)); !s.ok()) return Annotate(s, what);
+  if (absl::Status s = CommitOrCheck(std::move(next), options); !s.ok()) {
+    return Annotate(s, what);
+  }
+  if (options.validate_only) return absl::OkStatus();
   LogInfo(absl::StrCat("deleted ", what, "; generation ", generation));
   return absl::OkStatus();
 }
@@ -267,6 +363,10 @@ absl::StatusOr<ApplyResponse> StateStore::Apply(const ApplyRequest& request) {
     if (*outcome != ApplyResult::UNCHANGED) ++changed;
   }
 
+  if (request.prune()) {
+    if (absl::Status s = Prune(first_index, &next, &response, &changed); !s.ok()) return s;
+  }
+
   // References are checked against the state as it will be, so resources
   // of one request may refer to each other in any order. Unchanged ones
   // were checked when they were stored.
@@ -299,9 +399,11 @@ absl::StatusOr<ApplyResponse> StateStore::Apply(const ApplyRequest& request) {
   }
   ++next.generation;
   response.set_generation(next.generation);
-  if (absl::Status s = Commit(std::move(next)); !s.ok()) {
+  const WriteOptions options{.validate_only = request.validate_only()};
+  if (absl::Status s = CommitOrCheck(std::move(next), options); !s.ok()) {
     return Annotate(s, absl::StrCat("apply of ", request.resources_size(), " resources"));
   }
+  if (options.validate_only) return response;
   for (const ApplyResult& result : response.results()) {
     if (result.outcome() == ApplyResult::UNCHANGED) continue;
     LogInfo(absl::StrCat(OutcomeVerb(result.outcome()), " ",
@@ -311,17 +413,27 @@ absl::StatusOr<ApplyResponse> StateStore::Apply(const ApplyRequest& request) {
   return response;
 }
 
-absl::StatusOr<Service> StateStore::CreateService(const Service& service) {
-  return Create(service);
+absl::StatusOr<Service> StateStore::CreateService(const Service& service, WriteOptions options) {
+  return Create(service, options);
 }
 absl::StatusOr<Service> StateStore::GetService(absl::string_view name) const {
   return Get<Service>(name);
 }
-std::vector<Service> StateStore::ListServices() const { return List<Service>(); }
-absl::Status StateStore::DeleteService(absl::string_view name) { return Delete<Service>(name); }
+std::vector<Service> StateStore::ListServices() const {
+  bool more = false;
+  return List<Service>("", SIZE_MAX, &more);
+}
+std::vector<Service> StateStore::ListServices(absl::string_view after, size_t limit,
+                                              bool* more) const {
+  return List<Service>(after, limit, more);
+}
+absl::Status StateStore::DeleteService(absl::string_view name, WriteOptions options) {
+  return Delete<Service>(name, options);
+}
 
 absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
-                                                  const google::protobuf::FieldMask& mask) {
+                                                  const google::protobuf::FieldMask& mask,
+                                                  WriteOptions options) {
   if (absl::Status s = ValidateName("service.metadata.name", in.metadata().name()); !s.ok()) {
     return s;
   }
@@ -359,22 +471,97 @@ absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
   it->second = updated;
   ++next.generation;
   const uint64_t generation = next.generation;
-  if (absl::Status s = Commit(std::move(next)); !s.ok()) return Annotate(s, what);
+  if (absl::Status s = CommitOrCheck(std::move(next), options); !s.ok()) {
+    return Annotate(s, what);
+  }
+  if (options.validate_only) return updated;
   LogInfo(absl::StrCat("updated ", what, " (", absl::StrJoin(mask.paths(), ", "), "); generation ",
                        generation));
   return updated;
 }
 
-absl::StatusOr<Chain> StateStore::CreateChain(const Chain& chain) { return Create(chain); }
+absl::StatusOr<Chain> StateStore::CreateChain(const Chain& chain, WriteOptions options) {
+  return Create(chain, options);
+}
 absl::StatusOr<Chain> StateStore::GetChain(absl::string_view name) const {
   return Get<Chain>(name);
 }
-std::vector<Chain> StateStore::ListChains() const { return List<Chain>(); }
-absl::Status StateStore::DeleteChain(absl::string_view name) { return Delete<Chain>(name); }
+std::vector<Chain> StateStore::ListChains() const {
+  bool more = false;
+  return List<Chain>("", SIZE_MAX, &more);
+}
+std::vector<Chain> StateStore::ListChains(absl::string_view after, size_t limit, bool* more) const {
+  return List<Chain>(after, limit, more);
+}
+absl::Status StateStore::DeleteChain(absl::string_view name, WriteOptions options) {
+  return Delete<Chain>(name, options);
+}
 
-absl::StatusOr<Rule> StateStore::CreateRule(const Rule& rule) { return Create(rule); }
+absl::StatusOr<Rule> StateStore::CreateRule(const Rule& rule, WriteOptions options) {
+  return Create(rule, options);
+}
 absl::StatusOr<Rule> StateStore::GetRule(absl::string_view name) const { return Get<Rule>(name); }
-std::vector<Rule> StateStore::ListRules() const { return List<Rule>(); }
-absl::Status StateStore::DeleteRule(absl::string_view name) { return Delete<Rule>(name); }
+std::vector<Rule> StateStore::ListRules() const {
+  bool more = false;
+  return List<Rule>("", SIZE_MAX, &more);
+}
+std::vector<Rule> StateStore::ListRules(absl::string_view after, size_t limit, bool* more) const {
+  return List<Rule>(after, limit, more);
+}
+absl::Status StateStore::DeleteRule(absl::string_view name, WriteOptions options) {
+  return Delete<Rule>(name, options);
+}
+
+absl::Status StateStore::ChangeRules(absl::string_view origin, const std::vector<Rule>& upserts,
+                                     const std::vector<std::string>& deletes) {
+  for (const Rule& r : upserts) {
+    if (absl::Status s = ValidateResource(r); !s.ok()) return Annotate(s, Describe(r));
+  }
+  absl::MutexLock lock(&commit_mu_);
+  DesiredState next = Copy();
+  const auto check_origin = [&](const Rule& stored) -> absl::Status {
+    if (stored.status().origin() == origin) return absl::OkStatus();
+    return absl::FailedPreconditionError(absl::StrCat(Describe(stored), " belongs to origin ",
+                                                      stored.status().origin(), ", not ", origin));
+  };
+  for (const std::string& name : deletes) {
+    auto it = next.rules.find(name);
+    if (it == next.rules.end()) return NotFound("rule", name);
+    if (absl::Status s = check_origin(it->second); !s.ok()) return s;
+    next.rules.erase(it);
+  }
+  UsedIdSets ids(next);
+  PortLookup ports(hooks_.port_names);
+  bool changed = !deletes.empty();
+  for (const Rule& r : upserts) {
+    auto it = next.rules.find(r.metadata().name());
+    if (it != next.rules.end()) {
+      if (absl::Status s = check_origin(it->second); !s.ok()) return s;
+      if (SameSpec(it->second, r) &&
+          it->second.status().openflow_cookie() == r.status().openflow_cookie()) {
+        continue;
+      }
+      *it->second.mutable_spec() = r.spec();
+      it->second.mutable_metadata()->set_generation(it->second.metadata().generation() + 1);
+    } else {
+      absl::StatusOr<Rule> created = Insert(r, &next, &ids);
+      if (!created.ok()) return created.status();
+      it = next.rules.find(r.metadata().name());
+    }
+    it->second.mutable_status()->set_origin(std::string(origin));
+    it->second.mutable_status()->set_openflow_cookie(r.status().openflow_cookie());
+    changed = true;
+  }
+  if (!changed) return absl::OkStatus();
+  for (const Rule& r : upserts) {
+    if (absl::Status s = CheckReferences(r, next, &ports); !s.ok()) return Annotate(s, Describe(r));
+  }
+  ++next.generation;
+  const uint64_t generation = next.generation;
+  if (absl::Status s = Commit(std::move(next)); !s.ok()) return s;
+  LogInfo(absl::StrCat(origin, ": ", upserts.size(), " rules created or replaced, ", deletes.size(),
+                       " deleted; generation ", generation));
+  return absl::OkStatus();
+}
 
 }  // namespace onvm::agent

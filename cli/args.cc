@@ -15,7 +15,7 @@ struct FlagSpec {
   bool takes_value;
 };
 
-constexpr std::array<FlagSpec, 9> kFlags = {{
+constexpr std::array<FlagSpec, 12> kFlags = {{
     {"server", 's', true},
     {"output", 'o', true},
     {"filename", 'f', true},
@@ -25,7 +25,26 @@ constexpr std::array<FlagSpec, 9> kFlags = {{
     {"wait", 0, false},
     {"timeout", 0, true},
     {"interval", 0, true},
+    {"dry-run", 0, true},
+    {"prune", 0, false},
+    {"watch", 'w', false},
 }};
+
+// How to reach the agent; every verb takes them (cli/connection.h).
+constexpr std::array<FlagSpec, 4> kConnectionFlags = {{
+    {"tls-ca", 0, true},
+    {"tls-cert", 0, true},
+    {"tls-key", 0, true},
+    {"token-file", 0, true},
+}};
+
+bool IsGlobalFlag(absl::string_view name) {
+  if (name == "server" || name == "help") return true;
+  for (const FlagSpec& spec : kConnectionFlags) {
+    if (spec.name == name) return true;
+  }
+  return false;
+}
 
 // A boolean flag: `--flag`, `--flag=true` or `--flag=false`.
 absl::StatusOr<bool> BoolValue(absl::string_view name, const std::optional<std::string>& value) {
@@ -37,6 +56,9 @@ absl::StatusOr<bool> BoolValue(absl::string_view name, const std::optional<std::
 
 const FlagSpec* FindLong(absl::string_view name) {
   for (const FlagSpec& spec : kFlags) {
+    if (spec.name == name) return &spec;
+  }
+  for (const FlagSpec& spec : kConnectionFlags) {
     if (spec.name == name) return &spec;
   }
   return nullptr;
@@ -54,6 +76,14 @@ absl::Status Store(const FlagSpec& spec, const std::optional<std::string>& value
   invocation.flags_seen.insert(std::string(spec.name));
   if (spec.name == "server") {
     invocation.server = *value;
+  } else if (spec.name == "tls-ca") {
+    invocation.tls_ca = *value;
+  } else if (spec.name == "tls-cert") {
+    invocation.tls_cert = *value;
+  } else if (spec.name == "tls-key") {
+    invocation.tls_key = *value;
+  } else if (spec.name == "token-file") {
+    invocation.token_file = *value;
   } else if (spec.name == "output") {
     invocation.output = *value;
   } else if (spec.name == "filename") {
@@ -64,6 +94,16 @@ absl::Status Store(const FlagSpec& spec, const std::optional<std::string>& value
     absl::StatusOr<bool> on = BoolValue(spec.name, value);
     if (!on.ok()) return on.status();
     (spec.name == "wait" ? invocation.wait : invocation.ignore_not_found) = *on;
+  } else if (spec.name == "watch") {
+    absl::StatusOr<bool> on = BoolValue(spec.name, value);
+    if (!on.ok()) return on.status();
+    invocation.watch = *on;
+  } else if (spec.name == "prune") {
+    absl::StatusOr<bool> on = BoolValue(spec.name, value);
+    if (!on.ok()) return on.status();
+    invocation.prune = *on;
+  } else if (spec.name == "dry-run") {
+    invocation.dry_run = *value;
   } else if (spec.name == "replicas") {
     invocation.replicas = *value;
   } else if (spec.name == "timeout") {
@@ -79,6 +119,9 @@ absl::Status Store(const FlagSpec& spec, const std::optional<std::string>& value
 std::vector<FlagInfo> KnownFlags() {
   std::vector<FlagInfo> flags;
   for (const FlagSpec& spec : kFlags) {
+    flags.push_back({std::string(spec.name), spec.shorthand, spec.takes_value});
+  }
+  for (const FlagSpec& spec : kConnectionFlags) {
     flags.push_back({std::string(spec.name), spec.shorthand, spec.takes_value});
   }
   return flags;
@@ -139,7 +182,7 @@ absl::StatusOr<Invocation> ParseArgs(const std::vector<std::string>& argv) {
 
 absl::Status CheckFlags(const Invocation& invocation, const std::set<std::string>& allowed) {
   for (const std::string& flag : invocation.flags_seen) {
-    if (flag == "server" || flag == "help" || allowed.count(flag) > 0) continue;
+    if (IsGlobalFlag(flag) || allowed.count(flag) > 0) continue;
     return absl::InvalidArgumentError(
         absl::StrCat("flag --", flag, " is not supported by \"", invocation.verb, "\""));
   }

@@ -10,6 +10,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
+#include "cli/connection.h"
 #include "grpcpp/channel.h"
 #include "grpcpp/client_context.h"
 #include "grpcpp/support/status.h"
@@ -48,12 +49,24 @@ std::string ServerErrorLine(const grpc::Status& status);
 
 // The one line printed (with exit code 3) when nothing answers at `server`.
 std::string UnreachableLine(absl::string_view server);
+// The same over TLS, where the handshake may be what failed; says which
+// flags to check.
+std::string UnreachableTlsLine(absl::string_view server, bool client_certificate);
+// The line for `connection`: one of the two above.
+std::string UnreachableLine(const Connection& connection);
 
-// Opens an insecure channel to `server` (HOST:PORT or unix:/PATH) and waits
+// Opens a plaintext channel to `server` (HOST:PORT or unix:/PATH) and waits
 // until it is connected. Fails with UNAVAILABLE if the connection is
 // refused or not made within `timeout`. Connecting first is what tells
 // "no agent there" apart from an agent that answers UNAVAILABLE itself.
 absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const std::string& server,
+                                                       absl::Duration timeout);
+
+// The same with `connection`'s credentials and token. Over TLS it also makes
+// one health-check call: with TLS 1.3 the channel is READY before the
+// server has checked the client certificate, and a refused certificate
+// must read as "cannot connect" too, not as an error from a verb.
+absl::StatusOr<std::shared_ptr<grpc::Channel>> Connect(const Connection& connection,
                                                        absl::Duration timeout);
 
 // A call context whose deadline is `timeout` from now.

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "cli/connection.h"
 #include "cli/run.h"
 
 int main(int argc, char** argv) {
@@ -14,6 +15,10 @@ int main(int argc, char** argv) {
   setenv("GRPC_VERBOSITY", "NONE", /*overwrite=*/0);
   onvm::cli::Environment env;
   env.onvm_server = std::getenv(std::string(onvm::cli::kServerEnv).c_str());
+  env.onvm_tls_ca = std::getenv(std::string(onvm::cli::kTlsCaEnv).c_str());
+  env.onvm_tls_cert = std::getenv(std::string(onvm::cli::kTlsCertEnv).c_str());
+  env.onvm_tls_key = std::getenv(std::string(onvm::cli::kTlsKeyEnv).c_str());
+  env.onvm_token_file = std::getenv(std::string(onvm::cli::kTokenFileEnv).c_str());
   env.in = &std::cin;
   env.out = &std::cout;
   env.err = &std::cerr;

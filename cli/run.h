@@ -15,6 +15,12 @@ namespace onvm::cli {
 
 struct Environment {
   const char* onvm_server = nullptr;  // $ONVM_SERVER, or null.
+  // $ONVM_TLS_CA, $ONVM_TLS_CERT, $ONVM_TLS_KEY, $ONVM_TOKEN_FILE, or null;
+  // the flags of the same names win.
+  const char* onvm_tls_ca = nullptr;
+  const char* onvm_tls_cert = nullptr;
+  const char* onvm_tls_key = nullptr;
+  const char* onvm_token_file = nullptr;
   std::istream* in = nullptr;
   std::ostream* out = nullptr;
   std::ostream* err = nullptr;

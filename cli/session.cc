@@ -4,10 +4,10 @@ namespace onvm::cli {
 
 std::shared_ptr<grpc::Channel> Session::Channel() {
   if (channel_ != nullptr || unreachable_) return channel_;
-  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Connect(server_, connect_timeout_);
+  absl::StatusOr<std::shared_ptr<grpc::Channel>> channel = Connect(connection_, connect_timeout_);
   if (!channel.ok()) {
     unreachable_ = true;
-    err_ << UnreachableLine(server_) << "\n";
+    err_ << UnreachableLine(connection_) << "\n";
     return nullptr;
   }
   channel_ = *std::move(channel);

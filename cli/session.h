@@ -11,6 +11,7 @@
 #include "absl/strings/string_view.h"
 #include "absl/time/time.h"
 #include "cli/client.h"
+#include "cli/connection.h"
 #include "grpcpp/channel.h"
 
 namespace onvm::cli {
@@ -19,13 +20,17 @@ class Session {
  public:
   Session(std::string server, std::istream& in, std::ostream& out, std::ostream& err,
           absl::Duration connect_timeout = kConnectTimeout)
-      : server_(std::move(server)),
-        in_(in),
-        out_(out),
-        err_(err),
-        connect_timeout_(connect_timeout) {}
+      : in_(in), out_(out), err_(err), connect_timeout_(connect_timeout) {
+    connection_.server = std::move(server);
+  }
 
-  const std::string& server() const { return server_; }
+  const std::string& server() const { return connection_.server; }
+  // TLS and token for the channel (LoadConnection); the server address is
+  // the one given to the constructor unless `connection` names another.
+  void set_connection(Connection connection) {
+    if (connection.server.empty()) connection.server = connection_.server;
+    connection_ = std::move(connection);
+  }
   std::istream& in() { return in_; }
   std::ostream& out() { return out_; }
   std::ostream& err() { return err_; }
@@ -50,7 +55,7 @@ class Session {
   int UsageError(absl::string_view message);
 
  private:
-  std::string server_;
+  Connection connection_;
   std::istream& in_;
   std::ostream& out_;
   std::ostream& err_;

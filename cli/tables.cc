@@ -139,7 +139,7 @@ Table MakeTable(const std::vector<v1::Chain>& items, bool wide) {
 
 Table MakeTable(const std::vector<v1::Rule>& items, bool wide) {
   std::vector<std::string> headers = {"NAME", "ID", "PRIORITY", "MATCH", "ACTION", "HITS"};
-  if (wide) headers.insert(headers.end(), {"BYTES", "GENERATION"});
+  if (wide) headers.insert(headers.end(), {"BYTES", "GENERATION", "ORIGIN"});
   Table table(std::move(headers));
   for (const v1::Rule& r : items) {
     std::vector<std::string> row = {r.metadata().name(),
@@ -148,8 +148,12 @@ Table MakeTable(const std::vector<v1::Rule>& items, bool wide) {
                                     MatchSummary(r.spec().match()),
                                     ActionSummary(r.spec().action()),
                                     Number(r.status().hits())};
-    if (wide)
-      row.insert(row.end(), {Number(r.status().bytes()), Number(r.metadata().generation())});
+    if (wide) {
+      // grpc or openflow (an agent from before origins existed sends none:
+      // its rules all came through the API).
+      row.insert(row.end(), {Number(r.status().bytes()), Number(r.metadata().generation()),
+                             r.status().origin().empty() ? "grpc" : r.status().origin()});
+    }
     table.AddRow(std::move(row));
   }
   return table;

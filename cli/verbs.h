@@ -18,6 +18,7 @@ int RunDelete(const Invocation& invocation, Session& session);
 int RunDescribe(const Invocation& invocation, Session& session);
 int RunScale(const Invocation& invocation, Session& session);
 int RunTop(const Invocation& invocation, Session& session);
+int RunEvents(const Invocation& invocation, Session& session);
 int RunVersion(const Invocation& invocation, Session& session);
 int RunCompletion(const Invocation& invocation, Session& session);
 

@@ -9,7 +9,7 @@
 namespace onvm::cli {
 namespace {
 
-constexpr char kVerbs[] = "get describe apply delete scale top version completion help";
+constexpr char kVerbs[] = "get describe apply delete scale top events version completion help";
 
 // The bash function; @KINDS@, @FLAGS@ and @VALUE_FLAGS@ are filled in.
 constexpr char kBashTemplate[] = R"BASH(# bash completion for onvmctl. Load it with

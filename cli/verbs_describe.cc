@@ -5,7 +5,9 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
+#include "absl/time/clock.h"
 #include "cli/api.h"
+#include "cli/event_table.h"
 #include "cli/table.h"
 #include "cli/tables.h"
 #include "cli/verbs.h"
@@ -14,6 +16,8 @@ namespace onvm::cli {
 namespace {
 
 constexpr char kNone[] = "<none>";
+// How many of an object's most recent events describe shows.
+constexpr int kDescribeEvents = 10;
 
 // Indented "Key:  value" lines whose values line up, and raw blocks (tables).
 class Description {
@@ -223,6 +227,24 @@ grpc::Status Describe(const v1::Instance& i, const std::shared_ptr<grpc::Channel
   return grpc::Status::OK;
 }
 
+// The object's recent events, newest last. Ports have none of their own.
+// Describing must not fail for want of events (an older agent has no
+// Events service), so a failed lookup only says so.
+void AddEvents(Kind kind, const std::string& name, const std::shared_ptr<grpc::Channel>& channel,
+               Description& d) {
+  if (kind == Kind::kPort) return;
+  std::vector<v1::Event> events;
+  if (!ListObjectEvents(channel, KindTitle(kind), name, kDescribeEvents, &events).ok()) {
+    d.Field(0, "Events", "<unavailable>");
+  } else if (events.empty()) {
+    d.Field(0, "Events", kNone);
+  } else {
+    d.Section(0, "Events");
+    d.Block(1, RenderEvents(events, absl::Now(), /*wide=*/false, /*header=*/true,
+                            /*with_object=*/false));
+  }
+}
+
 template <typename T>
 int DescribeKind(const std::vector<std::string>& names, Session& session) {
   std::shared_ptr<grpc::Channel> channel = session.Channel();
@@ -235,6 +257,7 @@ int DescribeKind(const std::vector<std::string>& names, Session& session) {
     grpc::Status status = Api<T>::Get(*stub, NewCallContext().get(), name, &item);
     Description d;
     if (status.ok()) status = Describe(item, channel, d);
+    if (status.ok()) AddEvents(Api<T>::kKind, name, channel, d);
     if (!status.ok()) {
       code = session.ServerError(status);
       continue;

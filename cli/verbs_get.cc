@@ -4,6 +4,7 @@
 #include "cli/api.h"
 #include "cli/output.h"
 #include "cli/verbs.h"
+#include "cli/watch.h"
 
 namespace onvm::cli {
 namespace {
@@ -51,13 +52,14 @@ int GetKind(const std::vector<std::string>& names, OutputFormat format, Session&
 }  // namespace
 
 int RunGet(const Invocation& invocation, Session& session) {
-  if (absl::Status status = CheckFlags(invocation, {"output"}); !status.ok()) {
+  if (absl::Status status = CheckFlags(invocation, {"output", "watch"}); !status.ok()) {
     return session.UsageError(status.message());
   }
   absl::StatusOr<OutputFormat> format = ParseOutputFormat(invocation.output);
   if (!format.ok()) return session.UsageError(format.status().message());
   absl::StatusOr<Targets> targets = ParseTargets(invocation.args);
   if (!targets.ok()) return session.UsageError(targets.status().message());
+  if (invocation.watch) return RunGetWatch(*targets, *format, session);
   switch (targets->kind) {
     case Kind::kService:
       return GetKind<v1::Service>(targets->names, *format, session);

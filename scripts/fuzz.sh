@@ -18,7 +18,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 ROOT=$PWD
 
-readonly ALL_TARGETS=(fuzz_packet fuzz_manifest fuzz_control_frame fuzz_classifier)
+readonly ALL_TARGETS=(fuzz_packet fuzz_manifest fuzz_control_frame fuzz_classifier fuzz_openflow)
 seconds="${ONVM_FUZZ_SECONDS:-60}"
 jobs="${ONVM_FUZZ_JOBS:-1}"
 dir="${ONVM_FUZZ_BUILD_DIR:-build-fuzz}"

@@ -22,8 +22,14 @@ readonly PACKAGES=(
   libgrpc++-dev protobuf-compiler-grpc libprotobuf-dev protobuf-compiler libabsl-dev
   prometheus-cpp-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  # TLS: the agent checks certificates with OpenSSL; the tests make theirs
+  # with the openssl command
+  libssl-dev openssl
   # what the tests and scripts run
   iproute2 ethtool procps curl python3
+  # the public API from Python (test/python/): gRPC runtime; its stubs come
+  # from protoc and protobuf-compiler-grpc's grpc_python_plugin
+  python3-grpcio python3-protobuf
   # deployment-file tests (test/deploy/): promtool and a real Prometheus
   # server, systemd-analyze, and Python checks of the Kubernetes manifests
   prometheus systemd python3-yaml python3-jsonschema python3-kubernetes
@@ -31,6 +37,9 @@ readonly PACKAGES=(
   iperf3 tcpdump tcpreplay
   # container images and the test that runs an NF in one
   podman runc
+  # OpenFlow tests (test/integration/openflow_*): ovs-ofctl, and os-ken for a
+  # controller in active mode
+  openvswitch-common python3-os-ken
 )
 
 step() { echo "setup: $*"; }

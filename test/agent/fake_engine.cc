@@ -72,6 +72,24 @@ void FakeEngine::AddInstance(const std::string& service, uint32_t id) {
   info->set_stats_slot(id);
 }
 
+void FakeEngine::DrainInstance(uint32_t id) {
+  absl::MutexLock lock(&mu_);
+  for (onvm::engine::v1::InstanceInfo& info : *state_.mutable_instances()) {
+    if (info.instance_id() == id) info.set_state(onvm::engine::v1::InstanceInfo::DRAINING);
+  }
+}
+
+void FakeEngine::RemoveInstance(uint32_t id) {
+  absl::MutexLock lock(&mu_);
+  auto* instances = state_.mutable_instances();
+  for (int i = 0; i < instances->size(); ++i) {
+    if (instances->Get(i).instance_id() == id) {
+      instances->DeleteSubrange(i, 1);
+      return;
+    }
+  }
+}
+
 std::vector<onvm::engine::v1::SetConfig> FakeEngine::configs() const {
   absl::MutexLock lock(&mu_);
   return configs_;

@@ -25,6 +25,10 @@ class FakeEngine {
   // and takes a new boot id.
   void Restart(std::string boot_id);
   void AddInstance(const std::string& service, uint32_t id);
+  // The instance `id` starts draining (as an NF's clean stop does).
+  void DrainInstance(uint32_t id);
+  // The instance `id` is gone from the engine's list.
+  void RemoveInstance(uint32_t id);
 
   std::vector<onvm::engine::v1::SetConfig> configs() const;
   onvm::engine::v1::SetConfig last_config() const;

@@ -1,11 +1,16 @@
 #include "fake_agent.h"
 
+#include <algorithm>
+#include <set>
+
+#include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "grpcpp/security/server_credentials.h"
 #include "grpcpp/server_builder.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
 #include "onvm/v1/engine.grpc.pb.h"
+#include "onvm/v1/event.grpc.pb.h"
 #include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/port.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
@@ -26,19 +31,38 @@ grpc::Status Find(const std::map<std::string, T>& items, absl::string_view kind,
   return grpc::Status::OK;
 }
 
-template <typename T, typename Response>
-void ListInto(const std::map<std::string, T>& items, Response* response) {
-  // Reverse order, so that the CLI's own sorting is exercised.
-  for (auto it = items.rbegin(); it != items.rend(); ++it) *response->add_items() = it->second;
+// One page (see FakeState::max_page_size). The token is the last name of
+// the page, plain: the CLI must only hand it back.
+template <typename T, typename Request, typename Response>
+void ListInto(const std::map<std::string, T>& items, const Request& request, FakeState& state,
+              Response* response) {
+  ++state.list_calls;
+  size_t size = items.size();
+  if (state.max_page_size > 0) size = static_cast<size_t>(state.max_page_size);
+  if (request.page_size() > 0) size = std::min(size, static_cast<size_t>(request.page_size()));
+  auto it = request.page_token().empty() ? items.begin() : items.upper_bound(request.page_token());
+  std::vector<const T*> page;
+  for (; it != items.end() && page.size() < size; ++it) page.push_back(&it->second);
+  if (it != items.end()) response->set_next_page_token(page.back()->metadata().name());
+  // Reverse order within the page, so that the CLI's own sorting is
+  // exercised.
+  for (auto p = page.rbegin(); p != page.rend(); ++p) *response->add_items() = **p;
 }
 
-template <typename T>
-grpc::Status Erase(std::map<std::string, T>& items, absl::string_view kind, const std::string& name,
+template <typename T, typename Request>
+grpc::Status Erase(std::map<std::string, T>& items, absl::string_view kind, const Request& request,
                    FakeState& state) {
-  if (items.erase(name) == 0) {
+  const std::string& name = request.name();
+  state.request_ids.push_back(request.request_id());
+  if (!items.contains(name)) {
     return grpc::Status(grpc::StatusCode::NOT_FOUND,
                         absl::StrCat(kind, " \"", name, "\" not found"));
   }
+  if (request.validate_only()) {
+    state.dry_deleted.push_back(absl::StrCat(kind, "/", name));
+    return grpc::Status::OK;
+  }
+  items.erase(name);
   state.deleted.push_back(absl::StrCat(kind, "/", name));
   return grpc::Status::OK;
 }
@@ -51,10 +75,10 @@ class Services final : public v1::Services::Service {
     std::lock_guard lock(state_.mu);
     return Find(state_.services, "service", request->name(), response);
   }
-  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest*,
+  grpc::Status ListServices(grpc::ServerContext*, const v1::ListServicesRequest* request,
                             v1::ListServicesResponse* response) override {
     std::lock_guard lock(state_.mu);
-    ListInto(state_.services, response);
+    ListInto(state_.services, *request, state_, response);
     return grpc::Status::OK;
   }
   grpc::Status UpdateService(grpc::ServerContext*, const v1::UpdateServiceRequest* request,
@@ -105,7 +129,7 @@ class Services final : public v1::Services::Service {
         }
       }
     }
-    return Erase(state_.services, "service", request->name(), state_);
+    return Erase(state_.services, "service", *request, state_);
   }
 
  private:
@@ -120,7 +144,7 @@ class Chains final : public v1::Chains::Service {
     std::lock_guard lock(state_.mu);
     return Find(state_.chains, "chain", request->name(), response);
   }
-  grpc::Status ListChains(grpc::ServerContext*, const v1::ListChainsRequest*,
+  grpc::Status ListChains(grpc::ServerContext*, const v1::ListChainsRequest* request,
                           v1::ListChainsResponse* response) override {
     std::lock_guard lock(state_.mu);
     for (auto& [name, chain] : state_.chains) {
@@ -132,7 +156,7 @@ class Chains final : public v1::Chains::Service {
         s->set_latency_bucket_counts(4, s->latency_bucket_counts(4) + state_.counter_step);
       }
     }
-    ListInto(state_.chains, response);
+    ListInto(state_.chains, *request, state_, response);
     return grpc::Status::OK;
   }
   grpc::Status DeleteChain(grpc::ServerContext*, const v1::DeleteChainRequest* request,
@@ -145,7 +169,7 @@ class Chains final : public v1::Chains::Service {
             absl::StrCat("chain \"", request->name(), "\" is used by rule \"", name, "\""));
       }
     }
-    return Erase(state_.chains, "chain", request->name(), state_);
+    return Erase(state_.chains, "chain", *request, state_);
   }
 
  private:
@@ -160,7 +184,7 @@ class Rules final : public v1::Rules::Service {
     std::lock_guard lock(state_.mu);
     return Find(state_.rules, "rule", request->name(), response);
   }
-  grpc::Status ListRules(grpc::ServerContext*, const v1::ListRulesRequest*,
+  grpc::Status ListRules(grpc::ServerContext*, const v1::ListRulesRequest* request,
                          v1::ListRulesResponse* response) override {
     std::lock_guard lock(state_.mu);
     for (auto& [name, rule] : state_.rules) {
@@ -168,13 +192,13 @@ class Rules final : public v1::Rules::Service {
       s->set_hits(s->hits() + state_.counter_step);
       s->set_bytes(s->bytes() + 100 * state_.counter_step);
     }
-    ListInto(state_.rules, response);
+    ListInto(state_.rules, *request, state_, response);
     return grpc::Status::OK;
   }
   grpc::Status DeleteRule(grpc::ServerContext*, const v1::DeleteRuleRequest* request,
                           v1::DeleteRuleResponse*) override {
     std::lock_guard lock(state_.mu);
-    return Erase(state_.rules, "rule", request->name(), state_);
+    return Erase(state_.rules, "rule", *request, state_);
   }
 
  private:
@@ -189,7 +213,7 @@ class Ports final : public v1::Ports::Service {
     std::lock_guard lock(state_.mu);
     return Find(state_.ports, "port", request->name(), response);
   }
-  grpc::Status ListPorts(grpc::ServerContext*, const v1::ListPortsRequest*,
+  grpc::Status ListPorts(grpc::ServerContext*, const v1::ListPortsRequest* request,
                          v1::ListPortsResponse* response) override {
     std::lock_guard lock(state_.mu);
     for (auto& [name, port] : state_.ports) {
@@ -199,7 +223,7 @@ class Ports final : public v1::Ports::Service {
       s->set_tx_packets(s->tx_packets() + state_.counter_step);
       s->set_tx_bytes(s->tx_bytes() + 100 * state_.counter_step);
     }
-    ListInto(state_.ports, response);
+    ListInto(state_.ports, *request, state_, response);
     return grpc::Status::OK;
   }
 
@@ -215,7 +239,7 @@ class Instances final : public v1::Instances::Service {
     std::lock_guard lock(state_.mu);
     return Find(state_.instances, "instance", request->name(), response);
   }
-  grpc::Status ListInstances(grpc::ServerContext*, const v1::ListInstancesRequest*,
+  grpc::Status ListInstances(grpc::ServerContext*, const v1::ListInstancesRequest* request,
                              v1::ListInstancesResponse* response) override {
     std::lock_guard lock(state_.mu);
     for (auto& [name, instance] : state_.instances) {
@@ -223,7 +247,7 @@ class Instances final : public v1::Instances::Service {
       s->set_rx_packets(s->rx_packets() + state_.counter_step);
       s->set_tx_packets(s->tx_packets() + state_.counter_step);
     }
-    ListInto(state_.instances, response);
+    ListInto(state_.instances, *request, state_, response);
     return grpc::Status::OK;
   }
 
@@ -253,6 +277,12 @@ class Manifests final : public v1::Manifests::Service {
     std::lock_guard lock(state_.mu);
     ++state_.apply_calls;
     state_.last_apply = *request;
+    state_.request_ids.push_back(request->request_id());
+    if (auto it = answered_.find(request->request_id());
+        !request->request_id().empty() && it != answered_.end()) {
+      *response = it->second;
+      return grpc::Status::OK;
+    }
     for (const v1::Resource& resource : request->resources()) {
       if (resource.has_chain()) {
         for (const std::string& service : resource.chain().spec().services()) {
@@ -265,15 +295,37 @@ class Manifests final : public v1::Manifests::Service {
         }
       }
     }
+    // Changes go to copies, kept only when this is not a dry run.
+    auto services = state_.services;
+    auto chains = state_.chains;
+    auto rules = state_.rules;
+    const uint32_t next_id = state_.next_id;
     for (const v1::Resource& resource : request->resources()) {
       v1::ApplyResult* result = response->add_results();
       if (resource.has_service()) {
-        Store(resource.service(), "Service", state_.services, result);
+        Store(resource.service(), "Service", services, result);
       } else if (resource.has_chain()) {
-        Store(resource.chain(), "Chain", state_.chains, result);
+        Store(resource.chain(), "Chain", chains, result);
       } else if (resource.has_rule()) {
-        Store(resource.rule(), "Rule", state_.rules, result);
+        Store(resource.rule(), "Rule", rules, result);
       }
+    }
+    if (request->prune()) {
+      Prune("Service", services, response);
+      Prune("Chain", chains, response);
+      Prune("Rule", rules, response);
+    }
+    if (request->validate_only()) {
+      state_.next_id = next_id;
+    } else {
+      state_.services = std::move(services);
+      state_.chains = std::move(chains);
+      state_.rules = std::move(rules);
+    }
+    if (!request->request_id().empty()) answered_[request->request_id()] = *response;
+    if (state_.apply_answers_lost > 0) {
+      --state_.apply_answers_lost;
+      return grpc::Status(grpc::StatusCode::UNAVAILABLE, "connection reset (the answer was lost)");
     }
     return grpc::Status::OK;
   }
@@ -284,6 +336,28 @@ class Manifests final : public v1::Manifests::Service {
       if (resource.has_service() && resource.service().metadata().name() == service) return true;
     }
     return false;
+  }
+
+  // ApplyRequest.prune for one kind: only if the request holds that kind.
+  template <typename T>
+  static void Prune(absl::string_view kind, std::map<std::string, T>& items,
+                    v1::ApplyResponse* response) {
+    std::set<std::string> named;
+    for (const v1::ApplyResult& result : response->results()) {
+      if (result.kind() == kind) named.insert(result.name());
+    }
+    if (named.empty()) return;
+    for (auto it = items.begin(); it != items.end();) {
+      if (named.contains(it->first)) {
+        ++it;
+        continue;
+      }
+      v1::ApplyResult* result = response->add_results();
+      result->set_kind(std::string(kind));
+      result->set_name(it->first);
+      result->set_outcome(v1::ApplyResult::PRUNED);
+      it = items.erase(it);
+    }
   }
 
   template <typename T>
@@ -308,6 +382,78 @@ class Manifests final : public v1::Manifests::Service {
   }
 
   FakeState& state_;
+  // Responses by request_id.
+  std::map<std::string, v1::ApplyResponse> answered_;
+};
+
+bool Matches(const v1::EventFilter& filter, const v1::Event& e) {
+  bool kind_ok = filter.kinds().empty();
+  for (const std::string& k : filter.kinds()) {
+    kind_ok = kind_ok || absl::AsciiStrToLower(k) == absl::AsciiStrToLower(e.object().kind());
+  }
+  bool name_ok = filter.names().empty();
+  for (const std::string& n : filter.names()) name_ok = name_ok || n == e.object().name();
+  return kind_ok && name_ok;
+}
+
+class Events final : public v1::Events::Service {
+ public:
+  explicit Events(FakeState& state) : state_(state) {}
+  grpc::Status ListEvents(grpc::ServerContext*, const v1::ListEventsRequest* request,
+                          v1::ListEventsResponse* response) override {
+    std::lock_guard lock(state_.mu);
+    state_.list_events_requests.push_back(*request);
+    uint64_t last = 0;
+    for (const v1::Event& e : state_.events) last = std::max(last, e.sequence());
+    for (const v1::Event& e : state_.watch_events) last = std::max(last, e.sequence());
+    response->set_last_sequence(last);
+    std::vector<v1::Event> matching;
+    for (const v1::Event& e : state_.events) {
+      if (Matches(request->filter(), e)) matching.push_back(e);
+    }
+    const size_t skip = request->limit() == 0 || request->limit() >= matching.size()
+                            ? 0
+                            : matching.size() - request->limit();
+    for (size_t i = skip; i < matching.size(); ++i) *response->add_events() = matching[i];
+    return grpc::Status::OK;
+  }
+  grpc::Status WatchEvents(grpc::ServerContext*, const v1::WatchEventsRequest* request,
+                           grpc::ServerWriter<v1::Event>* writer) override {
+    std::vector<v1::Event> to_send;
+    grpc::Status end;
+    {
+      std::lock_guard lock(state_.mu);
+      state_.watch_requests.push_back(*request);
+      for (const v1::Event& e : state_.events) {
+        if (request->has_since_sequence() && e.sequence() > request->since_sequence() &&
+            Matches(request->filter(), e)) {
+          to_send.push_back(e);
+        }
+      }
+      for (const v1::Event& e : state_.watch_events) {
+        if (Matches(request->filter(), e)) to_send.push_back(e);
+      }
+      state_.watch_events.clear();
+      if (!state_.watch_ends.empty()) {
+        end = state_.watch_ends.front();
+        state_.watch_ends.erase(state_.watch_ends.begin());
+      }
+    }
+    for (const v1::Event& e : to_send) {
+      {
+        std::lock_guard lock(state_.mu);
+        if (e.object().kind() == "Service" && e.type() == v1::Event::RESOURCE_CREATED) {
+          auto node = state_.services_created_by_watch.extract(e.object().name());
+          if (!node.empty()) state_.services.insert(std::move(node));
+        }
+      }
+      if (!writer->Write(e)) return grpc::Status::CANCELLED;
+    }
+    return end;
+  }
+
+ private:
+  FakeState& state_;
 };
 
 }  // namespace
@@ -320,6 +466,7 @@ FakeAgent::FakeAgent() : state_(std::make_unique<FakeState>()) {
   services_.push_back(std::make_unique<Instances>(*state_));
   services_.push_back(std::make_unique<Manifests>(*state_));
   services_.push_back(std::make_unique<Engine>(*state_));
+  services_.push_back(std::make_unique<Events>(*state_));
   grpc::ServerBuilder builder;
   int port = 0;
   builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);

@@ -11,9 +11,11 @@
 #include <vector>
 
 #include "grpcpp/server.h"
+#include "grpcpp/support/status.h"
 #include "onvm/v1/apply.pb.h"
 #include "onvm/v1/chain.pb.h"
 #include "onvm/v1/engine.pb.h"
+#include "onvm/v1/event.pb.h"
 #include "onvm/v1/instance.pb.h"
 #include "onvm/v1/port.pb.h"
 #include "onvm/v1/rule.pb.h"
@@ -45,6 +47,34 @@ struct FakeState {
   // UpdateService calls, and the last request.
   int update_calls = 0;
   v1::UpdateServiceRequest last_update;
+  // Every List call answers at most this many items per page (and less
+  // when the request's page_size is smaller), with next_page_token, so that
+  // onvmctl's paging is exercised; 0: everything in one page. List calls
+  // of any kind are counted.
+  int max_page_size = 0;
+  int list_calls = 0;
+  // request_id of every Apply and Delete call, in order ("" when none).
+  std::vector<std::string> request_ids;
+  // Deletes with validate_only (checked, not done), as "kind/name".
+  std::vector<std::string> dry_deleted;
+  // The next this-many Apply calls are carried out and then answered
+  // UNAVAILABLE, as when the answer is lost on the way; a retry with the
+  // same request_id gets the first result, as from the real agent.
+  int apply_answers_lost = 0;
+  // Events. ListEvents answers from `events` (last_sequence: the highest
+  // sequence of `events` and `watch_events`). WatchEvents replays `events`
+  // after since_sequence, then sends `watch_events` (the first call only),
+  // then ends with the next of `watch_ends` (OK once they are used up).
+  // Before it sends a RESOURCE_CREATED event of a Service it
+  // moves that service from `services_created_by_watch` into `services`
+  // (deletions it leaves to the test: the client may fetch the object after
+  // the fake has sent later events).
+  std::vector<v1::Event> events;
+  std::vector<v1::Event> watch_events;
+  std::vector<grpc::Status> watch_ends;
+  std::map<std::string, v1::Service> services_created_by_watch;
+  std::vector<v1::WatchEventsRequest> watch_requests;
+  std::vector<v1::ListEventsRequest> list_events_requests;
 };
 
 class FakeAgent {

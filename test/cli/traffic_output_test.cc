@@ -126,8 +126,8 @@ TEST(TrafficTablesTest, WideRulesShowBytes) {
   v1::Rule rule = MakeRule("web-in", 7, 12);
   rule.mutable_metadata()->set_generation(2);
   EXPECT_EQ(MakeTable(std::vector<v1::Rule>{rule}, true).Render(),
-            "NAME     ID   PRIORITY   MATCH   ACTION      HITS   BYTES   GENERATION\n"
-            "web-in   7    0          *       chain:web   12     1200    2\n");
+            "NAME     ID   PRIORITY   MATCH   ACTION      HITS   BYTES   GENERATION   ORIGIN\n"
+            "web-in   7    0          *       chain:web   12     1200    2            grpc\n");
 }
 
 // `get -o yaml|json` of a chain with traffic prints the bounds as written

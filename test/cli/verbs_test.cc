@@ -81,8 +81,10 @@ TEST_F(VerbsTest, ApplyThenGet) {
 
   r = Ctl({"get", "rules", "-o", "wide"});
   EXPECT_EQ(r.code, 0) << r.err;
-  EXPECT_THAT(r.out,
-              HasSubstr("demo-in   3    100        inPort=in   chain:demo   0      0       1\n"));
+  EXPECT_THAT(
+      r.out,
+      HasSubstr("demo-in   3    100        inPort=in   chain:demo   0      0       1            "
+                "grpc\n"));
 
   r = Ctl({"get", "chain/demo", "-o", "name"});
   EXPECT_EQ(r.out, "chain/demo\n");

@@ -260,7 +260,7 @@ TEST_F(CliVerbsTest, GetShowsChainAndRuleTraffic) {
   EXPECT_EQ(rule.status().bytes(), bytes) << r.output;
 
   // Wide tables: NAME ID SERVICES THEN PACKETS COMPLETED P50 P99 GENERATION,
-  // and NAME ID PRIORITY MATCH ACTION HITS BYTES GENERATION.
+  // and NAME ID PRIORITY MATCH ACTION HITS BYTES GENERATION ORIGIN.
   r = stack_->Onvmctl({"get", "chains", "-o", "wide"});
   ASSERT_EQ(ExitCode(r), 0) << r.output;
   std::vector<std::string> row = Row(r.output, "through");
@@ -272,7 +272,8 @@ TEST_F(CliVerbsTest, GetShowsChainAndRuleTraffic) {
   r = stack_->Onvmctl({"get", "rules", "-o", "wide"});
   ASSERT_EQ(ExitCode(r), 0) << r.output;
   row = Row(r.output, "from-in");
-  ASSERT_EQ(row.size(), 8u) << r.output;
+  ASSERT_EQ(row.size(), 9u) << r.output;
+  EXPECT_EQ(row[8], "grpc") << r.output;
   EXPECT_EQ(Number(row, 5), kFrames) << r.output;
   EXPECT_EQ(Number(row, 6), static_cast<double>(bytes)) << r.output;
 
@@ -387,6 +388,65 @@ TEST_F(CliVerbsTest, CompletionBashPassesBashN) {
   EXPECT_EQ(ExitCode(r), 0) << r.output;
   r = stack_->Onvmctl({"completion", "tcsh"});
   EXPECT_EQ(ExitCode(r), 2) << r.output;
+}
+
+constexpr char kWatchedService[] = R"(
+apiVersion: onvm/v1
+kind: Service
+metadata: {name: watched}
+spec: {replicas: 3}
+)";
+
+// `get -w` as a process sees a change another onvmctl makes; `events` and
+// `describe` then show it too.
+TEST_F(CliVerbsTest, GetWatchSeesAServiceAnotherOnvmctlCreates) {
+  const std::string log = stack_->tmp().File("watch.log");
+  auto watch = Process::Start(BinPath("onvmctl"),
+                              {"--server", stack_->api_address(), "get", "services", "-w"}, log);
+  ASSERT_TRUE(watch.ok()) << watch.status();
+  // The initial table (the watch is in place once it is printed).
+  ASSERT_TRUE((*watch)->WaitForLog("fwd", std::chrono::seconds(10))) << (*watch)->Describe();
+  ASSERT_TRUE(stack_->Apply(kWatchedService).ok());
+  ASSERT_TRUE((*watch)->WaitForLog("watched", std::chrono::seconds(10))) << (*watch)->Describe();
+  EXPECT_TRUE((*watch)->Running()) << (*watch)->Describe();
+  std::vector<std::string> row = Row((*watch)->Log(), "watched");
+  ASSERT_GE(row.size(), 3u) << (*watch)->Log();
+  EXPECT_EQ(row[2], "3") << (*watch)->Log();  // NAME ID REPLICAS READY
+  (*watch)->Stop();
+
+  CommandResult r = stack_->Onvmctl({"events", "service", "watched"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Created   service/watched"));
+  r = stack_->Onvmctl({"describe", "svc", "watched"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("Events:"));
+  EXPECT_THAT(r.output, HasSubstr("created service \"watched\""));
+  // The NF that registered in SetUp was reported.
+  r = stack_->Onvmctl({"events", "instance"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("InstanceStarted   instance/fwd-1"));
+}
+
+TEST_F(CliVerbsTest, ApplyServerDryRunChangesNothingAndPruneRemovesWhatTheSetLacks) {
+  const absl::Status extra =
+      stack_->Apply("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: extra}\n");
+  ASSERT_TRUE(extra.ok()) << extra;
+  const std::string set = stack_->tmp().File("set.yaml");
+  ASSERT_TRUE(WriteFile(set, kChain));
+  const std::string before = stack_->Onvmctl({"get", "services", "-o", "yaml"}).output;
+
+  CommandResult r = stack_->Onvmctl({"apply", "-f", set, "--prune", "--dry-run=server"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("service/fwd unchanged (server dry run)\n"));
+  EXPECT_THAT(r.output, HasSubstr("service/extra pruned (server dry run)\n"));
+  EXPECT_EQ(stack_->Onvmctl({"get", "services", "-o", "yaml"}).output, before);
+
+  r = stack_->Onvmctl({"apply", "-f", set, "--prune"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("service/extra pruned\n"));
+  r = stack_->Onvmctl({"get", "services", "-o", "name"});
+  ASSERT_EQ(ExitCode(r), 0) << r.output;
+  EXPECT_EQ(r.output, "service/fwd\n");
 }
 
 }  // namespace

@@ -71,6 +71,7 @@ absl::StatusOr<std::unique_ptr<Stack>> Stack::Start(const StackOptions& options)
   s->engine_args_.insert(s->engine_args_.end(), options.engine_args.begin(),
                          options.engine_args.end());
   s->port_count_ = options.ports.size();
+  s->agent_args_ = options.agent_args;
   if (absl::Status st = s->StartEngine(); !st.ok()) return st;
   if (absl::Status st = s->StartAgent(options.ports.size()); !st.ok()) return st;
   return s;
@@ -99,10 +100,11 @@ absl::Status Stack::StartAgent(size_t ports) {
   const std::string log = replaced_.empty() && agent_ == nullptr
                               ? tmp_.File("agent.log")
                               : tmp_.File(absl::StrCat("agent-", replaced_.size() + 1, ".log"));
-  auto agent = Process::Start(BinPath("onvm-agent"),
-                              {"--engine", engine_name_, "--listen", api_, "--metrics-listen",
-                               metrics_, "--state-dir", tmp_.File("state")},
-                              log);
+  std::vector<std::string> args = {"--engine",    engine_name_,       "--listen",
+                                   api_,          "--metrics-listen", metrics_,
+                                   "--state-dir", tmp_.File("state")};
+  args.insert(args.end(), agent_args_.begin(), agent_args_.end());
+  auto agent = Process::Start(BinPath("onvm-agent"), args, log);
   if (!agent.ok()) return agent.status();
   agent_ = *std::move(agent);
   // A channel created before the agent listens sits out gRPC's reconnect

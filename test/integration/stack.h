@@ -27,6 +27,8 @@ struct StackOptions {
   std::map<std::string, std::string> devargs;
   // More onvm-engine flags, e.g. {"--lcores", "0@0,1@1,2@1"}.
   std::vector<std::string> engine_args;
+  // More onvm-agent flags, e.g. {"--openflow-listen", "127.0.0.1:6653"}.
+  std::vector<std::string> agent_args;
 };
 
 class Stack {
@@ -101,6 +103,7 @@ class Stack {
   // Engines and agents that were replaced by Restart*(), for Logs().
   std::vector<std::unique_ptr<Process>> replaced_;
   std::vector<std::string> engine_args_;
+  std::vector<std::string> agent_args_;
   size_t port_count_ = 0;
   std::shared_ptr<grpc::Channel> channel_;
   int manifests_ = 0;
