@@ -50,8 +50,11 @@ class Reader {
   // the first NUL.
   std::string FixedString(size_t n) {
     std::span<const uint8_t> b = Bytes(n);
+    // The field holds a NUL-terminated string: at most n - 1 characters,
+    // whatever a peer put in the last byte (the writer always ends it).
+    const size_t max = b.empty() ? 0 : b.size() - 1;
     size_t len = 0;
-    while (len < b.size() && b[len] != 0) ++len;
+    while (len < max && b[len] != 0) ++len;
     return std::string(reinterpret_cast<const char*>(b.data()), len);
   }
   // A sub-reader over the next `n` bytes, which this reader skips.

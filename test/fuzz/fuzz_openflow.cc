@@ -105,7 +105,9 @@ void CheckMessage(std::span<const uint8_t> frame) {
   if (again_bytes.size() > OFP_MAX_MSG_LEN) Fail("re-encoded message too long");
   absl::StatusOr<Message> again = Decode(again_bytes);
   if (!again.ok()) Fail(absl::StrCat("re-encoded message refused: ", again.status().ToString()));
-  if (!(*again == *m)) Fail("re-encoded message decodes differently");
+  if (!(*again == *m)) {
+    Fail(absl::StrCat("re-encoded message of type ", m->type, " decodes differently"));
+  }
   if (const auto* fm = std::get_if<FlowMod>(&m->body)) CheckFlowMod(*fm);
   if (const auto* mp = std::get_if<MultipartRequest>(&m->body)) {
     if (const auto* fs = std::get_if<FlowStatsRequest>(&mp->body)) {

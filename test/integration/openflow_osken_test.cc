@@ -10,9 +10,12 @@
 #include <unistd.h>
 
 #include <csignal>
-#include <regex>
 
+#include "absl/strings/ascii.h"
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/string_view.h"
 #include "stack.h"
 
 namespace onvm::testing {
@@ -68,8 +71,14 @@ TEST(OpenFlowOsKenTest, ControllerSteersDnsThroughAChain) {
   const bool installed = WaitFor(
       [&] {
         rules = (*stack)->Onvmctl({"get", "rules", "-o", "wide"});
-        return std::regex_search(rules.output,
-                                 std::regex("of-[0-9a-f]{16} .*chain:dns .* openflow"));
+        // A line "of-<16 hex> ... chain:dns ... openflow".
+        for (absl::string_view line : absl::StrSplit(rules.output, '\n')) {
+          if (absl::StartsWith(line, "of-") && absl::StrContains(line, " chain:dns ") &&
+              absl::EndsWith(absl::StripTrailingAsciiWhitespace(line), " openflow")) {
+            return true;
+          }
+        }
+        return false;
       },
       seconds(60), std::chrono::milliseconds(250));
   ASSERT_TRUE(installed) << rules.output << "\nos-ken log:\n"
