@@ -10,6 +10,7 @@
 #include <set>
 
 #include "absl/strings/str_cat.h"
+#include "podman.h"
 #include "stack.h"
 
 namespace onvm::testing {
@@ -18,53 +19,16 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr char kChain[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: fwd}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec:
-  services: [fwd]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: through}
-)";
-
-// podman's global flags for a machine without systemd: cgroups through the
-// file system, events to a file.
-std::vector<std::string> Podman(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"podman", "--cgroup-manager=cgroupfs", "--events-backend=file"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-
 class ContainerNfTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (hugepages, network namespaces, podman)";
-    ASSERT_TRUE(RunCommand({"sh", "-c", "command -v podman && command -v runc"}).ok())
-        << "podman and runc are not installed (bash scripts/setup.sh installs them)";
     // The image holds the binaries this test would otherwise run.
-    const std::string bin_dir = BinPath("");
-    CommandResult built =
-        RunCommand({"bash", ONVM_SOURCE_DIR "/deploy/containers/build-images.sh", bin_dir, "nf"},
-                   seconds(300));
-    ASSERT_TRUE(built.ok()) << built.output;
-    std::printf("%s", built.output.c_str());
+    ASSERT_NO_FATAL_FAILURE(BuildImages({"nf"}));
     auto stack = Stack::Start();
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
-    ASSERT_TRUE(stack_->Apply(kChain).ok()) << stack_->Logs();
+    ASSERT_TRUE(stack_->Apply(kForwardChainYaml).ok()) << stack_->Logs();
     container_ = UniqueName("onvm-test-nf");
   }
 
@@ -96,18 +60,11 @@ class ContainerNfTest : public ::testing::Test {
 };
 
 TEST_F(ContainerNfTest, ForwardNfInPodmanPassesTraffic) {
-  // The mounts, exactly as sdk/README.md lists them.
-  auto nf = Process::Start(
-      "podman",
-      {"--cgroup-manager=cgroupfs", "--events-backend=file", "run", "--rm", "--name", container_,
-       "--runtime", "runc", "--network", "none", "--cap-drop", "all",
-       // Only what the sandbox's own limits allow (podman raises them by
-       // default, which needs CAP_SYS_RESOURCE).
-       "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=4096:4096", "-v", "/run/onvm:/run/onvm",
-       "-v", "/var/run/dpdk:/var/run/dpdk", "-v", "/dev/hugepages:/dev/hugepages", "onvm/nf:0.1.0",
-       "onvm-nf-forward", "--engine", stack_->engine_name(), "--service", "fwd", "--idle-sleep-us",
-       "20"},
-      stack_->tmp().File("podman-nf.log"));
+  std::vector<std::string> args = NfContainerArgs();
+  args.insert(args.end(), {"onvm-nf-forward", "--engine", stack_->engine_name(), "--service", "fwd",
+                           "--idle-sleep-us", "20"});
+  auto nf = Process::Start("podman", PodmanRunArgs(container_, args),
+                           stack_->tmp().File("podman-nf.log"));
   ASSERT_TRUE(nf.ok()) << nf.status();
   nf_ = *std::move(nf);
   ASSERT_TRUE(WaitFor([&] { return !nf_->Running() || RunningInstance().has_value(); }, seconds(60),

@@ -14,6 +14,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "harness/harness.h"
+#include "podman.h"
+#include "stack.h"
 
 namespace onvm::testing {
 namespace {
@@ -21,63 +23,11 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-constexpr char kImageVersion[] = "0.1.0";
-
-constexpr char kChain[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: fwd}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec:
-  services: [fwd]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: through}
-)";
-
-// podman for a machine without systemd (cgroups through the file system,
-// events to a file), and `run` options every container here shares: runc,
-// and resource limits the sandbox allows (podman raises them by default,
-// which needs CAP_SYS_RESOURCE).
-std::vector<std::string> PodmanRun(const std::string& name, const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {"--cgroup-manager=cgroupfs",
-                                   "--events-backend=file",
-                                   "run",
-                                   "--rm",
-                                   "--name",
-                                   name,
-                                   "--runtime",
-                                   "runc",
-                                   "--ulimit",
-                                   "nofile=1024:1024",
-                                   "--ulimit",
-                                   "nproc=4096:4096",
-                                   "--cap-drop",
-                                   "all"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  return argv;
-}
-
 class ContainerStackTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (geteuid() != 0) GTEST_SKIP() << "needs root (hugepages, network namespaces, podman)";
-    ASSERT_TRUE(RunCommand({"sh", "-c", "command -v podman && command -v runc"}).ok())
-        << "podman and runc are not installed (bash scripts/setup.sh installs them)";
-    CommandResult built = RunCommand({"bash", ONVM_SOURCE_DIR "/deploy/containers/build-images.sh",
-                                      BinPath(""), "engine-agent", "nf"},
-                                     seconds(400));
-    ASSERT_TRUE(built.ok()) << built.output;
+    ASSERT_NO_FATAL_FAILURE(BuildImages({"engine-agent", "nf"}));
     auto ns = NetNs::Create();
     ASSERT_TRUE(ns.ok()) << ns.status();
     ns_ = *std::move(ns);
@@ -96,16 +46,14 @@ class ContainerStackTest : public ::testing::Test {
     }
     containers_.clear();
     for (const std::string& name : names_) {
-      RunCommand({"podman", "--cgroup-manager=cgroupfs", "--events-backend=file", "rm", "--force",
-                  "--ignore", name},
-                 seconds(30));
+      RunCommand(Podman({"rm", "--force", "--ignore", name}), seconds(30));
     }
   }
 
   Process* Start(const std::string& role, const std::vector<std::string>& args) {
     const std::string name = absl::StrCat(engine_, "-", role);
     names_.push_back(name);
-    auto p = Process::Start("podman", PodmanRun(name, args), tmp_.File(role + ".log"));
+    auto p = Process::Start("podman", PodmanRunArgs(name, args), tmp_.File(role + ".log"));
     EXPECT_TRUE(p.ok()) << p.status();
     if (!p.ok()) return nullptr;
     containers_.push_back(*std::move(p));
@@ -174,15 +122,15 @@ TEST_F(ContainerStackTest, EngineAgentAndNfInPodmanPassTraffic) {
   ASSERT_TRUE(agent->Running()) << Logs();
 
   const std::string manifest = tmp_.File("chain.yaml");
-  ASSERT_TRUE(WriteFile(manifest, kChain));
+  ASSERT_TRUE(WriteFile(manifest, kForwardChainYaml));
   CommandResult applied = Onvmctl({"apply", "-f", manifest});
   ASSERT_TRUE(applied.ok()) << applied.output << Logs();
 
   // The NF, as in container_nf_test.
-  Process* nf = Start(
-      "nf", {"--network", "none", "-v", "/run/onvm:/run/onvm", "-v", "/var/run/dpdk:/var/run/dpdk",
-             "-v", "/dev/hugepages:/dev/hugepages", absl::StrCat("onvm/nf:", kImageVersion),
-             "onvm-nf-forward", "--engine", engine_, "--service", "fwd", "--idle-sleep-us", "20"});
+  std::vector<std::string> nf_args = NfContainerArgs();
+  nf_args.insert(nf_args.end(), {"onvm-nf-forward", "--engine", engine_, "--service", "fwd",
+                                 "--idle-sleep-us", "20"});
+  Process* nf = Start("nf", nf_args);
   ASSERT_NE(nf, nullptr);
   ASSERT_TRUE(WaitFor(
       [&] {

@@ -11,28 +11,6 @@ namespace {
 
 using std::chrono::seconds;
 
-constexpr char kChain[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: fwd}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec:
-  services: [fwd]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: through}
-)";
-
 class SkeletonTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -40,7 +18,7 @@ class SkeletonTest : public ::testing::Test {
     auto stack = Stack::Start();
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
-    ASSERT_TRUE(stack_->Apply(kChain).ok());
+    ASSERT_TRUE(stack_->Apply(kForwardChainYaml).ok());
     auto nf = stack_->StartForwardNf("fwd");
     ASSERT_TRUE(nf.ok()) << nf.status();
     auto in = stack_->OpenPeer("in");

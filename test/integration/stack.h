@@ -18,6 +18,31 @@
 
 namespace onvm::testing {
 
+// Service fwd, chain `through` = [fwd] then out of `out`, and the rule
+// from-in sending everything that arrives on `in` into it: the smallest
+// chain, which the forward NFs' tests share.
+inline constexpr char kForwardChainYaml[] = R"(
+apiVersion: onvm/v1
+kind: Service
+metadata: {name: fwd}
+spec: {replicas: 1}
+---
+apiVersion: onvm/v1
+kind: Chain
+metadata: {name: through}
+spec:
+  services: [fwd]
+  then: {out: out}
+---
+apiVersion: onvm/v1
+kind: Rule
+metadata: {name: from-in}
+spec:
+  priority: 100
+  match: {inPort: in}
+  action: {chain: through}
+)";
+
 struct StackOptions {
   // Engine port names; each gets a veth pair "<name>0" (engine side) and
   // "<name>1" (test side) in the namespace.
