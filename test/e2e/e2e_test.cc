@@ -218,45 +218,6 @@ TEST_F(E2eTest, Iperf3ThroughFirewallAndMonitorAndADeniedPort) {
   EXPECT_TRUE(again.ok()) << again.output;
 }
 
-// One NAT service in two chains: from the client out of `out` (source
-// rewritten), and from the server back out of `in` (destination restored).
-constexpr char kNat[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: nat}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: snat}
-spec:
-  services: [nat]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: unsnat}
-spec:
-  services: [nat]
-  then: {out: in}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-client}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: snat}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-server}
-spec:
-  priority: 100
-  match: {inPort: out}
-  action: {chain: unsnat}
-)";
-
 TEST_F(E2eTest, NatRewritesTheSourceAddressSeenByTheServer) {
   constexpr char kExternalIp[] = "10.0.0.100";
   ASSERT_NO_FATAL_FAILURE(Addresses());
@@ -265,7 +226,7 @@ TEST_F(E2eTest, NatRewritesTheSourceAddressSeenByTheServer) {
   CommandResult r = server_->Ip({"neigh", "add", kExternalIp, "lladdr", Mac(*client_, "in1"), "dev",
                                  "out1", "nud", "permanent"});
   ASSERT_TRUE(r.ok()) << r.output;
-  ASSERT_TRUE(stack_->Apply(kNat).ok()) << stack_->Logs();
+  ASSERT_TRUE(stack_->Apply(kNatChainsYaml).ok()) << stack_->Logs();
   ASSERT_TRUE(
       stack_->StartNf("onvm-nf-nat", "nat", {"--external-ip", kExternalIp, "--inside-port", "0"})
           .ok())

@@ -19,45 +19,6 @@ namespace {
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
-// One service in two chains: from the inside (port `in`, DPDK port 0) out
-// of `out`, and from the outside back out of `in`.
-constexpr char kChains[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: nat}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: snat}
-spec:
-  services: [nat]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: unsnat}
-spec:
-  services: [nat]
-  then: {out: in}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-inside}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: snat}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-outside}
-spec:
-  priority: 100
-  match: {inPort: out}
-  action: {chain: unsnat}
-)";
-
 constexpr char kExternal[] = "203.0.113.1";
 constexpr char kServer[] = "198.51.100.1";
 
@@ -117,7 +78,7 @@ class NatTest : public ::testing::Test {
     auto stack = Stack::Start();
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
-    ASSERT_TRUE(stack_->Apply(kChains).ok());
+    ASSERT_TRUE(stack_->Apply(kNatChainsYaml).ok());
     auto in = stack_->OpenPeer("in");
     ASSERT_TRUE(in.ok()) << in.status();
     in_ = *std::move(in);

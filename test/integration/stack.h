@@ -43,6 +43,46 @@ spec:
   action: {chain: through}
 )";
 
+// One service, nat, in two chains: snat from the inside (port `in`, DPDK
+// port 0) out of `out`, and unsnat from the outside back out of `in`, each
+// with the rule that steers its port's traffic into it.
+inline constexpr char kNatChainsYaml[] = R"(
+apiVersion: onvm/v1
+kind: Service
+metadata: {name: nat}
+spec: {replicas: 1}
+---
+apiVersion: onvm/v1
+kind: Chain
+metadata: {name: snat}
+spec:
+  services: [nat]
+  then: {out: out}
+---
+apiVersion: onvm/v1
+kind: Chain
+metadata: {name: unsnat}
+spec:
+  services: [nat]
+  then: {out: in}
+---
+apiVersion: onvm/v1
+kind: Rule
+metadata: {name: from-inside}
+spec:
+  priority: 100
+  match: {inPort: in}
+  action: {chain: snat}
+---
+apiVersion: onvm/v1
+kind: Rule
+metadata: {name: from-outside}
+spec:
+  priority: 100
+  match: {inPort: out}
+  action: {chain: unsnat}
+)";
+
 struct StackOptions {
   // Engine port names; each gets a veth pair "<name>0" (engine side) and
   // "<name>1" (test side) in the namespace.
