@@ -10,6 +10,7 @@
 #   bash scripts/fuzz.sh fuzz_packet              # one target
 #   ONVM_FUZZ_SECONDS=600 bash scripts/fuzz.sh    # the long run (not in CI)
 #   ONVM_FUZZ_JOBS=2 ...                          # parallel fuzzing processes per target
+#   ONVM_FUZZ_PARALLEL=1 ...                      # targets one after another (default: one per core)
 #
 # Inputs that found new coverage accumulate in build-fuzz/corpus/<target>/
 # (not committed), so repeated local runs start where the last one stopped.
@@ -22,6 +23,8 @@ readonly ALL_TARGETS=(fuzz_packet fuzz_manifest fuzz_control_frame fuzz_classifi
 seconds="${ONVM_FUZZ_SECONDS:-60}"
 jobs="${ONVM_FUZZ_JOBS:-1}"
 dir="${ONVM_FUZZ_BUILD_DIR:-build-fuzz}"
+# Absolute: each target runs in its own working directory.
+[[ "$dir" == /* ]] || dir="$ROOT/$dir"
 if (($# > 0)); then targets=("$@"); else targets=("${ALL_TARGETS[@]}"); fi
 
 [[ "$seconds" =~ ^[0-9]+$ && "$seconds" -gt 0 ]] || {
@@ -39,56 +42,62 @@ CC=clang CXX=clang++ ONVM_BUILD_DIR="$dir" ONVM_BUILD_TARGETS="${targets[*]}" \
 export ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1:symbolize=1}"
 export UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1:abort_on_error=1}"
 
-passed=0
-failed=0
-summary=()
-for t in "${targets[@]}"; do
-  bin="$dir/fuzz/$t"
-  seeds="test/fuzz/corpus/$t"
-  regressions="$seeds/regressions"
-  work="$dir/corpus/$t"
-  artifacts="$dir/artifacts/$t"
-  log="$dir/logs/$t.log"
-  [[ -x "$bin" ]] || { echo "fuzz: no such target: $bin" >&2; exit 2; }
-  [[ -d "$seeds" ]] || { echo "fuzz: no seed corpus $seeds" >&2; exit 2; }
+# run_target T: fuzzes T; writes its summary line to $dir/logs/T.result
+# (first word ok or FAILED) and, on failure, what to read to
+# $dir/logs/T.failure, so that targets can run side by side.
+run_target() {
+  local t="$1"
+  local bin="$dir/fuzz/$t"
+  local seeds="$ROOT/test/fuzz/corpus/$t"
+  local regressions="$seeds/regressions"
+  local work="$dir/corpus/$t"
+  local artifacts="$dir/artifacts/$t"
+  local log="$dir/logs/$t.log"
+  local result="$dir/logs/$t.result"
+  local failure="$dir/logs/$t.failure"
+  rm -f "$result" "$failure"
   mkdir -p "$work" "$artifacts" "$(dirname "$log")"
   rm -f "$artifacts"/*
 
-  corpora=("$work" "$seeds")
+  local corpora=("$work" "$seeds")
   [[ -d "$regressions" ]] && corpora+=("$regressions")
   # The first corpus directory receives new inputs; the committed ones are
   # only read. -timeout: an input that takes over 10 s is a hang.
-  args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
+  local args=(-max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -print_final_stats=1
     -artifact_prefix="$artifacts/")
+  local jobdir="$dir/jobs/$t"
   if ((jobs > 1)); then
     args+=(-jobs="$jobs" -workers="$jobs")
   fi
   echo "fuzz: $t for ${seconds}s (corpus: ${corpora[*]})"
+  local rc
+  mkdir -p "$jobdir"
   set +e
-  "$bin" "${args[@]}" "${corpora[@]}" >"$log" 2>&1
+  # Run from its own directory: -jobs writes fuzz-N.log into the working
+  # directory, and targets run side by side.
+  (cd "$jobdir" && exec "$bin" "${args[@]}" "${corpora[@]}") >"$log" 2>&1
   rc=$?
   set -e
-  if ((jobs > 1)); then
-    # -jobs writes one log per job (fuzz-N.log) in the working directory.
-    for f in fuzz-[0-9]*.log; do
-      [[ -f "$f" ]] && { cat "$f" >>"$log"; rm -f "$f"; }
-    done
-  fi
+  local f
+  for f in "$jobdir"/fuzz-[0-9]*.log; do
+    [[ -f "$f" ]] && { cat "$f" >>"$log"; rm -f "$f"; }
+  done
 
+  local runs cov found
   runs="$({ grep -Eo 'stat::number_of_executed_units: *[0-9]+' "$log" || true; } | awk '{s += $2} END {print s + 0}')"
   cov="$({ grep -Eo 'cov: [0-9]+' "$log" || true; } | tail -n 1 | awk '{print $2}')"
   mapfile -t found < <(find "$artifacts" -maxdepth 1 -type f | sort)
   if ((rc == 0 && ${#found[@]} == 0)); then
-    passed=$((passed + 1))
-    summary+=("$t: ok, $runs runs, cov ${cov:-?}, corpus $(find "$work" -type f | wc -l) inputs")
-    continue
+    echo "ok $t: ok, $runs runs, cov ${cov:-?}, corpus $(find "$work" -type f | wc -l) inputs" >"$result"
+    return 0
   fi
 
-  failed=$((failed + 1))
-  echo "fuzz: $t FAILED (exit code $rc); the end of its log ($log):"
-  grep -v '^#[0-9]' "$log" | tail -n 60
+  {
+    echo "fuzz: $t FAILED (exit code $rc); the end of its log ($log):"
+    grep -v "^#[0-9]" "$log" | tail -n 60 || true
+  } >"$failure"
   mkdir -p "$regressions"
-  saved=()
+  local saved=() name dup r
   for f in "${found[@]}"; do
     name="$(basename "$f")"
     # Already a regression input (a known crash that is back)?
@@ -103,7 +112,44 @@ for t in "${targets[@]}"; do
       saved+=("$regressions/$name")
     fi
   done
-  summary+=("$t: FAILED (exit code $rc), input saved: ${saved[*]:-none (see $log)}; reproduce: $ROOT/$bin FILE")
+  echo "FAILED $t: FAILED (exit code $rc), input saved: ${saved[*]:-none (see $log)}; reproduce: $bin FILE" >"$result"
+}
+
+for t in "${targets[@]}"; do
+  [[ -x "$dir/fuzz/$t" ]] || { echo "fuzz: no such target: $dir/fuzz/$t" >&2; exit 2; }
+  [[ -d "test/fuzz/corpus/$t" ]] || { echo "fuzz: no seed corpus test/fuzz/corpus/$t" >&2; exit 2; }
+done
+
+# Targets run side by side, one per core (ONVM_FUZZ_PARALLEL to change):
+# each libFuzzer process is single-threaded.
+parallel="${ONVM_FUZZ_PARALLEL:-$(nproc)}"
+running=0
+for t in "${targets[@]}"; do
+  if ((running >= parallel)); then
+    wait -n || true
+    running=$((running - 1))
+  fi
+  run_target "$t" &
+  running=$((running + 1))
+done
+wait || true
+
+passed=0
+failed=0
+summary=()
+for t in "${targets[@]}"; do
+  result="$dir/logs/$t.result"
+  if [[ -f "$result" ]] && [[ "$(cut -d' ' -f1 "$result")" == ok ]]; then
+    passed=$((passed + 1))
+  else
+    failed=$((failed + 1))
+    [[ -f "$dir/logs/$t.failure" ]] && cat "$dir/logs/$t.failure"
+  fi
+  if [[ -f "$result" ]]; then
+    summary+=("$(cut -d' ' -f2- "$result")")
+  else
+    summary+=("$t: FAILED (no result; see $dir/logs/$t.log)")
+  fi
 done
 
 echo

@@ -147,7 +147,7 @@ if ((${#found[@]} > 0)); then
   echo "sanitize($mode): ${#found[@]} sanitizer report(s) in $reports:"
   for f in "${found[@]}"; do
     echo "==== $f"
-    head -n 80 "$f"
+    head -n 150 "$f"
   done
   rc=1
 fi
