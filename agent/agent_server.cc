@@ -14,6 +14,7 @@
 #include "agent/engine_link.h"
 #include "agent/event_hub.h"
 #include "agent/events_api.h"
+#include "agent/health_status.h"
 #include "agent/log.h"
 #include "agent/metrics_collector.h"
 #include "agent/metrics_server.h"
@@ -28,6 +29,7 @@
 #include "agent/state_file.h"
 #include "agent/state_store.h"
 #include "agent/stats_source.h"
+#include "agent/supervisor.h"
 #include "agent/traffic_status.h"
 #include "grpcpp/ext/proto_server_reflection_plugin.h"
 #include "grpcpp/health_check_service_interface.h"
@@ -102,7 +104,9 @@ struct AgentServer::Parts {
   StatsSource stats;
   RuntimeView runtime;
   TrafficStatus traffic;
+  HealthStatus health;
   std::unique_ptr<Reconciler> reconciler;
+  std::unique_ptr<Supervisor> supervisor;
   std::unique_ptr<ServicesApi> services_api;
   std::unique_ptr<ChainsApi> chains_api;
   std::unique_ptr<RulesApi> rules_api;
@@ -140,13 +144,23 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   hooks.push = [p](const AgentState& s) { return PushToEngine(&p->link, s); };
   hooks.persist = [p](const AgentState& s) { return p->state_file->Save(s); };
   p->resource_events = std::make_unique<ResourceEvents>(&p->events, ToProto(*initial));
-  hooks.committed = [p](const AgentState& s) { p->resource_events->Committed(s); };
+  hooks.committed = [p](const AgentState& s) {
+    p->resource_events->Committed(s);
+    if (p->supervisor != nullptr) p->supervisor->SetDesired(s);
+  };
+  const AgentState initial_proto = ToProto(*initial);
   p->store = std::make_unique<StateStore>(*std::move(initial), std::move(hooks));
 
   LogInfo(absl::StrCat("engine \"", options.engine, "\": control socket ", p->paths.control_socket,
                        ", stats segment ", p->paths.stats_path));
-  p->reconciler = std::make_unique<Reconciler>(&p->link, p->store.get());
+  p->reconciler = std::make_unique<Reconciler>(
+      &p->link, p->store.get(),
+      [p](bool connected, bool reconciled) { p->health.Update(connected, reconciled); });
   p->reconciler->Start();
+  SupervisorOptions supervisor_options;
+  supervisor_options.engine = options.engine;
+  p->supervisor = std::make_unique<Supervisor>(supervisor_options, &p->link, &p->events);
+  p->supervisor->Start(initial_proto);
 
   p->collector = std::make_shared<MetricsCollector>(&p->stats);
   absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
@@ -156,7 +170,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   LogInfo(absl::StrCat("serving metrics on http://", options.metrics_listen, "/metrics (port ",
                        p->metrics->port(), ")"));
 
-  p->services_api = std::make_unique<ServicesApi>(p->store.get(), &p->runtime);
+  p->services_api = std::make_unique<ServicesApi>(p->store.get(), &p->runtime, p->supervisor.get());
   p->chains_api = std::make_unique<ChainsApi>(p->store.get(), &p->traffic);
   p->rules_api = std::make_unique<RulesApi>(p->store.get(), &p->traffic);
   p->manifests_api = std::make_unique<ManifestsApi>(p->store.get());
@@ -185,6 +199,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
     return absl::UnavailableError(
         absl::StrCat("cannot serve gRPC on ", options.listen, " (address in use or invalid?)"));
   }
+  p->health.Attach(p->server->GetHealthCheckService());
   if (absl::Status s = RestrictUnixSocket(options.listen); !s.ok()) LogWarning(s.message());
   LogInfo(absl::StrCat("serving gRPC on ", options.listen));
   if (!options.openflow.listen.empty() || !options.openflow.controller.empty()) {
@@ -206,6 +221,7 @@ void AgentServer::Shutdown() {
   if (parts_->shut_down) return;
   parts_->shut_down = true;
   if (parts_->of_server != nullptr) parts_->of_server->Stop();
+  parts_->health.Attach(nullptr);
   if (grpc::HealthCheckServiceInterface* health = parts_->server->GetHealthCheckService();
       health != nullptr) {
     health->Shutdown();  // NOT_SERVING while in-flight calls finish
@@ -218,6 +234,7 @@ void AgentServer::Shutdown() {
     std::filesystem::remove(parts_->listen.substr(5), ignored);
   }
   parts_->metrics.reset();
+  parts_->supervisor->Stop();  // the replicas keep running
   parts_->reconciler->Stop();
   LogInfo("stopped");
 }

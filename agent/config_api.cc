@@ -20,10 +20,17 @@ grpc::Status Missing(const char* field) {
   return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(field) + ": must be set");
 }
 
-// ready_replicas is observed, not desired: filled in on the way out.
-void SetReady(const absl::flat_hash_map<std::string, uint32_t>& ready, onvm::v1::Service* s) {
+// ready_replicas and the supervised replicas are observed, not desired:
+// filled in on the way out.
+void SetObserved(const absl::flat_hash_map<std::string, uint32_t>& ready,
+                 const Supervisor* supervisor, onvm::v1::Service* s) {
   auto it = ready.find(s->metadata().name());
   s->mutable_status()->set_ready_replicas(it == ready.end() ? 0 : it->second);
+  s->mutable_status()->clear_replicas();
+  if (supervisor == nullptr) return;
+  for (onvm::v1::ReplicaStatus& r : supervisor->Replicas(s->metadata().name())) {
+    *s->mutable_status()->add_replicas() = std::move(r);
+  }
 }
 
 // request_id: runs `run` at most once per id (see RequestCache); checks
@@ -67,7 +74,7 @@ grpc::Status ServicesApi::CreateService(grpc::ServerContext*,
     if (!request->has_service()) return Missing("service");
     grpc::Status status =
         Reply(store_->CreateService(request->service(), Options(*request)), response);
-    if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+    if (status.ok()) SetObserved(runtime_->ReadyReplicas(), supervisor_, response);
     return status;
   });
 }
@@ -76,7 +83,7 @@ grpc::Status ServicesApi::GetService(grpc::ServerContext*,
                                      const onvm::v1::GetServiceRequest* request,
                                      onvm::v1::Service* response) {
   grpc::Status status = Reply(store_->GetService(request->name()), response);
-  if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+  if (status.ok()) SetObserved(runtime_->ReadyReplicas(), supervisor_, response);
   return status;
 }
 
@@ -91,7 +98,7 @@ grpc::Status ServicesApi::ListServices(grpc::ServerContext*,
       response);
   if (!status.ok()) return status;
   const auto ready = runtime_->ReadyReplicas();
-  for (onvm::v1::Service& s : *response->mutable_items()) SetReady(ready, &s);
+  for (onvm::v1::Service& s : *response->mutable_items()) SetObserved(ready, supervisor_, &s);
   return grpc::Status::OK;
 }
 
@@ -103,7 +110,7 @@ grpc::Status ServicesApi::UpdateService(grpc::ServerContext*,
     grpc::Status status =
         Reply(store_->UpdateService(request->service(), request->update_mask(), Options(*request)),
               response);
-    if (status.ok()) SetReady(runtime_->ReadyReplicas(), response);
+    if (status.ok()) SetObserved(runtime_->ReadyReplicas(), supervisor_, response);
     return status;
   });
 }

@@ -4,6 +4,7 @@
 
 #include "agent/runtime_view.h"
 #include "agent/state_store.h"
+#include "agent/supervisor.h"
 #include "agent/traffic_status.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
@@ -14,8 +15,9 @@ namespace onvm::agent {
 
 class ServicesApi final : public onvm::v1::Services::Service {
  public:
-  // Both must outlive the service.
-  ServicesApi(StateStore* store, const RuntimeView* runtime) : store_(store), runtime_(runtime) {}
+  // All must outlive the service; `supervisor` may be null.
+  ServicesApi(StateStore* store, const RuntimeView* runtime, const Supervisor* supervisor)
+      : store_(store), runtime_(runtime), supervisor_(supervisor) {}
 
   grpc::Status CreateService(grpc::ServerContext* context,
                              const onvm::v1::CreateServiceRequest* request,
@@ -35,6 +37,7 @@ class ServicesApi final : public onvm::v1::Services::Service {
  private:
   StateStore* const store_;
   const RuntimeView* const runtime_;
+  const Supervisor* const supervisor_;
 };
 
 class ChainsApi final : public onvm::v1::Chains::Service {

@@ -165,6 +165,18 @@ absl::Status EngineLink::CheckDeliverable(const AgentState& state) {
       kMaxFrameBytes, " bytes of its control protocol (delete resources or shorten launch specs)"));
 }
 
+absl::Status EngineLink::DrainInstance(uint32_t instance_id) {
+  Request request;
+  request.mutable_drain_instance()->set_instance_id(instance_id);
+  absl::MutexLock lock(&io_mu_);
+  absl::StatusOr<Response> response = CallLocked(std::move(request));
+  if (!response.ok()) return response.status();
+  if (response->code() != 0) {
+    return absl::Status(EngineCode(response->code()), response->message());
+  }
+  return absl::OkStatus();
+}
+
 EngineLink::PushResult EngineLink::Push(const AgentState& state) {
   if (absl::Status s = CheckDeliverable(state); !s.ok()) return {PushOutcome::kRejected, s};
   Request request;

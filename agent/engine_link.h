@@ -48,6 +48,10 @@ class EngineLink {
   bool connected() const;
   // Fetches the engine's state and caches it.
   absl::StatusOr<onvm::engine::v1::EngineState> Refresh();
+  // Asks the engine to stop routing new packets to instance `instance_id`
+  // (it keeps serving the instance's tx ring). The engine's error if it
+  // refuses; UNAVAILABLE if not connected.
+  absl::Status DrainInstance(uint32_t instance_id);
   // Sends the whole desired state as the engine's configuration.
   PushResult Push(const AgentState& state);
   // RESOURCE_EXHAUSTED when `state` is too big to send to the engine in one

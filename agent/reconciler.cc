@@ -6,7 +6,8 @@
 
 namespace onvm::agent {
 
-Reconciler::Reconciler(EngineLink* link, StateStore* store) : link_(link), store_(store) {}
+Reconciler::Reconciler(EngineLink* link, StateStore* store, PassObserver on_pass)
+    : link_(link), store_(store), on_pass_(std::move(on_pass)) {}
 
 Reconciler::~Reconciler() { Stop(); }
 
@@ -33,6 +34,14 @@ void Reconciler::Run() {
 }
 
 void Reconciler::Tick() {
+  Pass();
+  if (on_pass_) {
+    const bool connected = link_->connected();
+    on_pass_(connected, connected && !link_->NeedsSync(store_->generation()));
+  }
+}
+
+void Reconciler::Pass() {
   if (!link_->connected()) {
     if (!link_->Connect().ok()) return;  // Connect logs the reason
   } else if (!link_->Refresh().ok()) {

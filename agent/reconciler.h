@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <thread>
 
@@ -24,8 +25,12 @@ class Reconciler {
   // this often, so a standing refusal does not flood engine and log.
   static constexpr absl::Duration kRefusalBackoff = absl::Seconds(5);
 
+  // After each pass: whether the engine is connected and runs the desired
+  // state (for the health service).
+  using PassObserver = std::function<void(bool engine_connected, bool reconciled)>;
+
   // `link` and `store` must outlive the reconciler.
-  Reconciler(EngineLink* link, StateStore* store);
+  Reconciler(EngineLink* link, StateStore* store, PassObserver on_pass = nullptr);
   ~Reconciler();
 
   Reconciler(const Reconciler&) = delete;
@@ -40,10 +45,12 @@ class Reconciler {
 
  private:
   void Run();
+  void Pass();
   void Sync(const AgentState& desired);
 
   EngineLink* const link_;
   StateStore* const store_;
+  const PassObserver on_pass_;
   std::thread thread_;
 
   absl::Mutex mu_;

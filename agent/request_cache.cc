@@ -51,17 +51,21 @@ absl::Status ValidateRequestId(absl::string_view id) {
   return absl::OkStatus();
 }
 
-uint64_t RequestFingerprint(const google::protobuf::Message& request) {
+std::string DeterministicBytes(const google::protobuf::Message& message) {
   // Deterministic, so that map fields (launch env) serialize the same way
-  // on every retry.
+  // every time.
   std::string bytes;
   {
     google::protobuf::io::StringOutputStream stream(&bytes);
     google::protobuf::io::CodedOutputStream out(&stream);
     out.SetSerializationDeterministic(true);
-    request.SerializeToCodedStream(&out);
+    message.SerializeToCodedStream(&out);
   }
-  return absl::HashOf(request.GetDescriptor()->full_name(), bytes);
+  return bytes;
+}
+
+uint64_t RequestFingerprint(const google::protobuf::Message& request) {
+  return absl::HashOf(request.GetDescriptor()->full_name(), DeterministicBytes(request));
 }
 
 grpc::Status RequestCache::Run(const std::string& id, uint64_t fingerprint,

@@ -31,6 +31,9 @@ absl::Status ValidateRequestId(absl::string_view id);
 // What identifies "the same request": the method and every field but
 // request_id. `request` must already have request_id cleared.
 uint64_t RequestFingerprint(const google::protobuf::Message& request);
+// `message` serialized with map entries in key order: the same bytes for
+// the same message, in any process.
+std::string DeterministicBytes(const google::protobuf::Message& message);
 
 class RequestCache {
  public:

@@ -431,6 +431,9 @@ absl::Status StateStore::DeleteService(absl::string_view name, WriteOptions opti
   return Delete<Service>(name, options);
 }
 
+constexpr absl::string_view kUpdatablePaths =
+    "spec.replicas, spec.launch, spec.placement, spec.core_mode";
+
 absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
                                                   const google::protobuf::FieldMask& mask,
                                                   WriteOptions options) {
@@ -439,14 +442,15 @@ absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
   }
   const std::string what = Describe(in);
   if (mask.paths_size() == 0) {
-    return absl::InvalidArgumentError(absl::StrCat(
-        what, ": update_mask: must name at least one field (spec.replicas, spec.launch)"));
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, ": update_mask: must name at least one field (", kUpdatablePaths, ")"));
   }
   for (const std::string& path : mask.paths()) {
-    if (path != "spec.replicas" && path != "spec.launch") {
+    if (path != "spec.replicas" && path != "spec.launch" && path != "spec.placement" &&
+        path != "spec.core_mode") {
       return absl::InvalidArgumentError(
           absl::StrCat(what, ": update_mask: path \"", path,
-                       "\" cannot be updated (supported: spec.replicas, spec.launch)"));
+                       "\" cannot be updated (supported: ", kUpdatablePaths, ")"));
     }
   }
   absl::MutexLock lock(&commit_mu_);
@@ -457,6 +461,10 @@ absl::StatusOr<Service> StateStore::UpdateService(const Service& in,
   for (const std::string& path : mask.paths()) {
     if (path == "spec.replicas") {
       updated.mutable_spec()->set_replicas(in.spec().replicas());
+    } else if (path == "spec.placement") {
+      *updated.mutable_spec()->mutable_placement() = in.spec().placement();
+    } else if (path == "spec.core_mode") {
+      updated.mutable_spec()->set_core_mode(in.spec().core_mode());
     } else if (in.spec().has_launch()) {
       *updated.mutable_spec()->mutable_launch() = in.spec().launch();
     } else {

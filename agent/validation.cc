@@ -21,6 +21,9 @@ constexpr int kMaxChainLength = 255;
 // Far more than any command line needs, and small enough that the engine's
 // control frame can carry many services.
 constexpr size_t kMaxLaunchBytes = 64 * 1024;
+// CPU numbers a placement may name (and so the most cores it may list).
+constexpr uint32_t kMaxPlacementCores = 1024;
+constexpr uint32_t kMaxGracePeriodSeconds = 300;
 
 absl::Status InvalidField(absl::string_view field, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(field, ": ", why));
@@ -55,8 +58,36 @@ absl::Status ValidateSpec(const onvm::v1::ServiceSpec& spec) {
                         absl::StrCat(spec.replicas(), " is more than the engine's ",
                                      ONVM_STATS_MAX_INSTANCES, " instance slots"));
   }
+  if (!onvm::v1::CoreMode_IsValid(spec.core_mode())) {
+    return InvalidField(
+        "spec.core_mode",
+        absl::StrCat(spec.core_mode(), " is not a core mode (DEDICATED or SHARED)"));
+  }
+  if (spec.placement().cores_size() > static_cast<int>(kMaxPlacementCores)) {
+    return InvalidField("spec.placement.cores",
+                        absl::StrCat(spec.placement().cores_size(), " cores exceed the limit of ",
+                                     kMaxPlacementCores));
+  }
+  for (int i = 0; i < spec.placement().cores_size(); ++i) {
+    const uint32_t core = spec.placement().cores(i);
+    if (core >= kMaxPlacementCores) {
+      return InvalidField(absl::StrCat("spec.placement.cores[", i, "]"),
+                          absl::StrCat(core, " is not a CPU number 0..", kMaxPlacementCores - 1));
+    }
+    for (int j = 0; j < i; ++j) {
+      if (spec.placement().cores(j) == core) {
+        return InvalidField(absl::StrCat("spec.placement.cores[", i, "]"),
+                            absl::StrCat("CPU ", core, " is listed twice"));
+      }
+    }
+  }
   if (!spec.has_launch()) return absl::OkStatus();
   const onvm::v1::LaunchSpec& launch = spec.launch();
+  if (launch.grace_period_seconds() > kMaxGracePeriodSeconds) {
+    return InvalidField("spec.launch.grace_period_seconds",
+                        absl::StrCat(launch.grace_period_seconds(), " is more than ",
+                                     kMaxGracePeriodSeconds, " seconds"));
+  }
   // A launch spec becomes an exec(): bounded, and no NUL byte anywhere.
   if (const size_t bytes = launch.ByteSizeLong(); bytes > kMaxLaunchBytes) {
     return InvalidField("spec.launch", absl::StrCat(bytes, " bytes exceed the limit of ",

@@ -29,13 +29,22 @@ std::string EventReason(v1::Event::Type type) {
       return "Updated";
     case v1::Event::RESOURCE_DELETED:
       return "Deleted";
+    case v1::Event::REPLICA_STARTED:
+      return "ReplicaStarted";
+    case v1::Event::REPLICA_CRASHED:
+      return "ReplicaCrashed";
+    case v1::Event::REPLICA_STOPPED:
+      return "ReplicaStopped";
     default:
       return "Unknown";
   }
 }
 
 std::string EventSeverity(v1::Event::Type type) {
-  return type == v1::Event::INSTANCE_GONE || type == v1::Event::ENGINE_DOWN ? "Warning" : "Normal";
+  return type == v1::Event::INSTANCE_GONE || type == v1::Event::ENGINE_DOWN ||
+                 type == v1::Event::REPLICA_CRASHED
+             ? "Warning"
+             : "Normal";
 }
 
 std::string EventAge(const v1::Event& event, absl::Time now) {

@@ -165,6 +165,12 @@ class KindWatcher {
         return Fetched(name, "ADDED");
       case v1::Event::RESOURCE_UPDATED:
         return Fetched(name, "MODIFIED");
+      case v1::Event::REPLICA_STARTED:
+      case v1::Event::REPLICA_CRASHED:
+      case v1::Event::REPLICA_STOPPED:
+        // About a Service: its status.replicas changed.
+        if (kind_ == Kind::kService) return Fetched(name, "MODIFIED");
+        return grpc::Status::OK;
       case v1::Event::RESOURCE_DELETED:
       case v1::Event::INSTANCE_STOPPED:
       case v1::Event::INSTANCE_GONE:

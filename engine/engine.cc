@@ -298,6 +298,8 @@ Response Engine::Handle(int conn_id, const onvm::engine::v1::Request& request) {
       return NfReady(conn_id, request.nf_ready());
     case onvm::engine::v1::Request::kNfDrain:
       return NfDrain(conn_id);
+    case onvm::engine::v1::Request::kDrainInstance:
+      return DrainInstance(request.drain_instance().instance_id());
     case onvm::engine::v1::Request::kSetConfig:
       return SetConfig(request.set_config());
     case onvm::engine::v1::Request::kGetState:
@@ -391,6 +393,23 @@ Response Engine::NfDrain(int conn_id) {
   if (slot == nullptr || slot->state == NfState::kStarting) {
     return Error(absl::FailedPreconditionError("nf_drain before nf_ready"));
   }
+  return Drain(slot);
+}
+
+Response Engine::DrainInstance(uint32_t instance_id) {
+  NfSlot* slot = nfs_->ById(instance_id);
+  if (slot == nullptr) {
+    return Error(absl::NotFoundError(
+        absl::StrCat("drain_instance.instance_id: no instance ", instance_id, " is registered")));
+  }
+  if (slot->state == NfState::kStarting) {
+    return Error(absl::FailedPreconditionError(
+        absl::StrCat("drain_instance.instance_id: instance ", instance_id, " is still starting")));
+  }
+  return Drain(slot);
+}
+
+Response Engine::Drain(NfSlot* slot) {
   if (slot->state == NfState::kRunning) {
     nfs_->MarkDraining(slot);
     // Returns once no lcore can still enqueue on its rx ring.
@@ -490,6 +509,7 @@ Response Engine::GetState() {
                     : s.state == NfState::kDraining ? onvm::engine::v1::InstanceInfo::DRAINING
                                                     : onvm::engine::v1::InstanceInfo::STARTING);
     inst->set_stats_slot(s.instance_id - 1);
+    if (s.rx != nullptr) inst->set_rx_ring_count(rte_ring_count(s.rx));
   }
   return r;
 }

@@ -48,6 +48,9 @@ class Engine {
   onvm::engine::v1::Response RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req);
   onvm::engine::v1::Response NfReady(int conn_id, const onvm::engine::v1::NfReady& req);
   onvm::engine::v1::Response NfDrain(int conn_id);
+  onvm::engine::v1::Response DrainInstance(uint32_t instance_id);
+  // Stops routing new packets to a running instance (see NfDrain).
+  onvm::engine::v1::Response Drain(NfSlot* slot);
   onvm::engine::v1::Response SetConfig(const onvm::engine::v1::SetConfig& req);
   onvm::engine::v1::Response GetState();
   void OnConnectionClosed(int conn_id);

@@ -142,6 +142,12 @@ NfSlot* NfTable::ByConnection(int conn_id) {
   return nullptr;
 }
 
+NfSlot* NfTable::ById(uint32_t instance_id) {
+  if (instance_id == 0 || instance_id > slots_.size()) return nullptr;
+  NfSlot& s = slots_[instance_id - 1];
+  return s.state == NfState::kFree ? nullptr : &s;
+}
+
 void NfTable::MarkRunning(NfSlot* slot) {
   slot->state = NfState::kRunning;
   stats_->SetInstanceState(slot->instance_id - 1, ONVM_STATS_INSTANCE_RUNNING);

@@ -58,6 +58,8 @@ class NfTable {
   absl::StatusOr<NfSlot*> Allocate(int conn_id, const std::string& service, uint32_t service_id,
                                    int32_t pid, int socket, uint16_t tx_lcore, bool shared_core);
   NfSlot* ByConnection(int conn_id);
+  // The registered (not free) slot of `instance_id`, or nullptr.
+  NfSlot* ById(uint32_t instance_id);
   // Instance id the next Allocate will hand out (0 if every slot is taken).
   uint32_t NextInstanceId() const;
   void MarkRunning(NfSlot* slot);

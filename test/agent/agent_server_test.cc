@@ -11,6 +11,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -28,6 +29,7 @@
 namespace onvm::agent {
 namespace {
 
+using ::grpc::health::v1::HealthCheckResponse;
 using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::MakeChain;
 using ::onvm::agent::testing::MakeRule;
@@ -73,6 +75,7 @@ class AgentServerTest : public ::testing::Test {
     ports_ = onvm::v1::Ports::NewStub(channel);
     instances_ = onvm::v1::Instances::NewStub(channel);
     engine_api_ = onvm::v1::Engine::NewStub(channel);
+    health_ = grpc::health::v1::Health::NewStub(channel);
     // The reconciler connects and hands the engine the desired state.
     ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
   }
@@ -107,11 +110,22 @@ class AgentServerTest : public ::testing::Test {
     return services_->GetService(&ctx, request, out);
   }
 
+  // The health status of `service`, or UNKNOWN if the check failed.
+  HealthCheckResponse::ServingStatus Health(const std::string& service) {
+    grpc::ClientContext ctx;
+    grpc::health::v1::HealthCheckRequest request;
+    request.set_service(service);
+    HealthCheckResponse reply;
+    if (!health_->Check(&ctx, request, &reply).ok()) return HealthCheckResponse::UNKNOWN;
+    return reply.status();
+  }
+
   TempDir run_dir_;
   TempDir state_dir_;
   std::string engine_name_;
   std::unique_ptr<FakeEngine> engine_;
   std::unique_ptr<AgentServer> agent_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
   std::unique_ptr<onvm::v1::Services::Stub> services_;
   std::unique_ptr<onvm::v1::Chains::Stub> chains_;
   std::unique_ptr<onvm::v1::Rules::Stub> rules_;
@@ -158,6 +172,37 @@ TEST_F(AgentServerTest, RestartedEngineGetsTheStateAgain) {
   engine_->Restart("boot-2");
   ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
   EXPECT_EQ(engine_->last_config().services_size(), 1);
+}
+
+TEST_F(AgentServerTest, HealthIsServingOnlyWhileTheEngineRunsTheDesiredState) {
+  ASSERT_TRUE(
+      WaitFor([&] { return Health("") == HealthCheckResponse::SERVING; }, std::chrono::seconds(3)));
+  for (const char* service :
+       {"onvm.v1.Services", "onvm.v1.Chains", "onvm.v1.Rules", "onvm.v1.Manifests",
+        "onvm.v1.Events", "onvm.v1.Ports", "onvm.v1.Instances", "onvm.v1.Engine"}) {
+    EXPECT_EQ(Health(service), HealthCheckResponse::SERVING) << service;
+  }
+  EXPECT_EQ(Health("onvm.v1.NoSuchService"), HealthCheckResponse::UNKNOWN);
+
+  // The engine goes away: the node's data path is not known to be right, and
+  // what reads the engine cannot answer; the desired state still can.
+  engine_.reset();
+  ASSERT_TRUE(WaitFor([&] { return Health("") == HealthCheckResponse::NOT_SERVING; },
+                      std::chrono::seconds(3)));
+  EXPECT_EQ(Health("onvm.v1.Ports"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("onvm.v1.Instances"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("onvm.v1.Engine"), HealthCheckResponse::NOT_SERVING);
+  EXPECT_EQ(Health("onvm.v1.Services"), HealthCheckResponse::SERVING);
+  ASSERT_TRUE(CreateService(MakeService("fw")).ok());
+
+  // A new engine: SERVING again only once it runs the state, service included.
+  engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
+                                         std::vector<std::string>{"wan", "lan"});
+  ASSERT_TRUE(
+      WaitFor([&] { return Health("") == HealthCheckResponse::SERVING; }, std::chrono::seconds(3)));
+  ASSERT_GT(engine_->config_count(), 0u);
+  EXPECT_EQ(engine_->last_config().services_size(), 1);
+  EXPECT_EQ(Health("onvm.v1.Ports"), HealthCheckResponse::SERVING);
 }
 
 TEST_F(AgentServerTest, StateSurvivesAnAgentRestart) {

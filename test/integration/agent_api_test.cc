@@ -76,9 +76,14 @@ TEST_F(AgentTest, HealthIsServingAndReflectionListsTheApi) {
   auto health = grpc::health::v1::Health::NewStub(channel_);
   grpc::health::v1::HealthCheckRequest req;
   grpc::health::v1::HealthCheckResponse resp;
-  grpc::Status st = health->Check(Context().get(), req, &resp);
-  ASSERT_TRUE(st.ok()) << st.error_message();
-  EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+  // SERVING once the reconciler has seen the engine run the desired state.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        grpc::Status st = health->Check(Context().get(), req, &resp);
+        return st.ok() && resp.status() == grpc::health::v1::HealthCheckResponse::SERVING;
+      },
+      std::chrono::seconds(5)))
+      << resp.DebugString();
 
   auto reflection = grpc::reflection::v1alpha::ServerReflection::NewStub(channel_);
   auto ctx = Context();

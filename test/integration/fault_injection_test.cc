@@ -759,8 +759,11 @@ TEST_F(FaultInjectionTest, ApiClientsThatHangUpMidCallLeaveTheAgentServing) {
     grpc::health::v1::HealthCheckRequest req;
     auto watch = health->Watch(&watch_ctx, req);
     grpc::health::v1::HealthCheckResponse resp;
-    ASSERT_TRUE(watch->Read(&resp));
-    EXPECT_EQ(resp.status(), grpc::health::v1::HealthCheckResponse::SERVING);
+    // NOT_SERVING until the agent's reconciler has seen the engine run
+    // the applied state; Watch sends each change.
+    do {
+      ASSERT_TRUE(watch->Read(&resp));
+    } while (resp.status() != grpc::health::v1::HealthCheckResponse::SERVING);
     watch_ctx.TryCancel();
     EXPECT_EQ(watch->Finish().error_code(), grpc::StatusCode::CANCELLED);
 
