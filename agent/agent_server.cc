@@ -175,7 +175,8 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->rules_api = std::make_unique<RulesApi>(p->store.get(), &p->traffic);
   p->manifests_api = std::make_unique<ManifestsApi>(p->store.get());
   p->ports_api = std::make_unique<PortsApi>(&p->runtime);
-  p->instances_api = std::make_unique<InstancesApi>(&p->runtime);
+  p->instances_api =
+      std::make_unique<InstancesApi>(&p->runtime, &p->link, &p->store->request_cache());
   p->engine_api = std::make_unique<EngineApi>(&p->link, &p->stats, p->store.get());
   p->events_api = std::make_unique<EventsApi>(&p->events);
 

@@ -33,16 +33,10 @@ void SetObserved(const absl::flat_hash_map<std::string, uint32_t>& ready,
   }
 }
 
-// request_id: runs `run` at most once per id (see RequestCache); checks
-// the id first, so a bad one is refused before anything else.
 template <typename Request>
 grpc::Status Once(StateStore* store, const Request& request, google::protobuf::Message* response,
                   absl::FunctionRef<grpc::Status()> run) {
-  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) return ToGrpc(s);
-  if (request.request_id().empty()) return run();
-  Request body = request;
-  body.clear_request_id();
-  return store->request_cache().Run(request.request_id(), RequestFingerprint(body), response, run);
+  return RunOnce(store->request_cache(), request, response, run);
 }
 
 template <typename Request>

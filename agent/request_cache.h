@@ -89,6 +89,21 @@ class RequestCache {
   size_t bytes_ ABSL_GUARDED_BY(mu_) = 0;
 };
 
+// request_id of a mutating call: runs `run` at most once per id (see
+// RequestCache::Run). Checks the id first, so that a bad one is refused
+// before anything else.
+template <typename Request>
+grpc::Status RunOnce(RequestCache& cache, const Request& request,
+                     google::protobuf::Message* response, absl::FunctionRef<grpc::Status()> run) {
+  if (absl::Status s = ValidateRequestId(request.request_id()); !s.ok()) {
+    return grpc::Status(grpc::StatusCode::INVALID_ARGUMENT, std::string(s.message()));
+  }
+  if (request.request_id().empty()) return run();
+  Request body = request;
+  body.clear_request_id();
+  return cache.Run(request.request_id(), RequestFingerprint(body), response, run);
+}
+
 }  // namespace onvm::agent
 
 #endif  // ONVM_AGENT_REQUEST_CACHE_H_

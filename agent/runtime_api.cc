@@ -5,6 +5,8 @@
 #include "agent/grpc_status.h"
 #include "agent/pagination.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace onvm::agent {
 
 grpc::Status PortsApi::GetPort(grpc::ServerContext*, const onvm::v1::GetPortRequest* request,
@@ -36,6 +38,34 @@ grpc::Status InstancesApi::GetInstance(grpc::ServerContext*,
   if (!instance.ok()) return ToGrpc(instance.status());
   *response = *std::move(instance);
   return grpc::Status::OK;
+}
+
+grpc::Status InstancesApi::DrainInstance(grpc::ServerContext*,
+                                         const onvm::v1::DrainInstanceRequest* request,
+                                         onvm::v1::Instance* response) {
+  return RunOnce(*requests_, *request, response, [&] {
+    absl::StatusOr<onvm::v1::Instance> instance = runtime_->GetInstance(request->name());
+    if (!instance.ok()) return ToGrpc(instance.status());
+    if (instance->status().state() == onvm::v1::InstanceStatus::STARTING) {
+      return grpc::Status(grpc::StatusCode::FAILED_PRECONDITION,
+                          absl::StrCat("name: instance \"", request->name(),
+                                       "\" is still starting (it gets no traffic yet)"));
+    }
+    if (request->validate_only() ||
+        instance->status().state() == onvm::v1::InstanceStatus::DRAINING) {
+      *response = *std::move(instance);
+      return grpc::Status::OK;
+    }
+    if (absl::Status s = link_->DrainInstance(instance->status().instance_id()); !s.ok()) {
+      return ToGrpc(s);
+    }
+    // The reply comes once no lcore can enqueue on its ring: show that.
+    (void)link_->Refresh();
+    absl::StatusOr<onvm::v1::Instance> drained = runtime_->GetInstance(request->name());
+    if (!drained.ok()) return ToGrpc(drained.status());  // it ended meanwhile
+    *response = *std::move(drained);
+    return grpc::Status::OK;
+  });
 }
 
 grpc::Status InstancesApi::ListInstances(grpc::ServerContext*,

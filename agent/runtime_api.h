@@ -2,6 +2,8 @@
 #ifndef ONVM_AGENT_RUNTIME_API_H_
 #define ONVM_AGENT_RUNTIME_API_H_
 
+#include "agent/engine_link.h"
+#include "agent/request_cache.h"
 #include "agent/runtime_view.h"
 #include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/port.grpc.pb.h"
@@ -24,7 +26,9 @@ class PortsApi final : public onvm::v1::Ports::Service {
 
 class InstancesApi final : public onvm::v1::Instances::Service {
  public:
-  explicit InstancesApi(const RuntimeView* runtime) : runtime_(runtime) {}
+  // All must outlive the service.
+  InstancesApi(const RuntimeView* runtime, EngineLink* link, RequestCache* requests)
+      : runtime_(runtime), link_(link), requests_(requests) {}
 
   grpc::Status GetInstance(grpc::ServerContext* context,
                            const onvm::v1::GetInstanceRequest* request,
@@ -32,9 +36,14 @@ class InstancesApi final : public onvm::v1::Instances::Service {
   grpc::Status ListInstances(grpc::ServerContext* context,
                              const onvm::v1::ListInstancesRequest* request,
                              onvm::v1::ListInstancesResponse* response) override;
+  grpc::Status DrainInstance(grpc::ServerContext* context,
+                             const onvm::v1::DrainInstanceRequest* request,
+                             onvm::v1::Instance* response) override;
 
  private:
   const RuntimeView* const runtime_;
+  EngineLink* const link_;
+  RequestCache* const requests_;
 };
 
 }  // namespace onvm::agent

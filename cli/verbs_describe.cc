@@ -101,10 +101,30 @@ grpc::Status Describe(const v1::Service& s, const std::shared_ptr<grpc::Channel>
     for (const auto& [key, value] : launch.env()) env.push_back(absl::StrCat(key, "=", value));
     std::sort(env.begin(), env.end());
     d.Field(2, "Env", env.empty() ? kNone : absl::StrJoin(env, ","));
+    if (launch.grace_period_seconds() != 0) {
+      d.Field(2, "Grace Period", absl::StrCat(launch.grace_period_seconds(), "s"));
+    }
   }
+  d.Field(1, "Cores",
+          s.spec().placement().cores().empty() ? kNone
+                                               : absl::StrJoin(s.spec().placement().cores(), ","));
+  d.Field(1, "Core Mode", s.spec().core_mode() == v1::SHARED ? "shared" : "dedicated");
   d.Section(0, "Status");
   d.Field(1, "ID", s.status().id());
   d.Field(1, "Ready Replicas", s.status().ready_replicas());
+  if (!s.status().replicas().empty()) {
+    Table replicas({"REPLICA", "STATE", "PID", "CORE", "INSTANCE", "RESTARTS", "LAST EXIT"});
+    for (const v1::ReplicaStatus& r : s.status().replicas()) {
+      replicas.AddRow(
+          {absl::StrCat(r.index()), v1::ReplicaStatus::State_Name(r.state()),
+           r.pid() > 0 ? absl::StrCat(r.pid()) : kNone,
+           r.core() >= 0 ? absl::StrCat(r.core()) : kNone,
+           r.instance_id() != 0 ? absl::StrCat(s.metadata().name(), "-", r.instance_id()) : kNone,
+           absl::StrCat(r.restarts()), r.last_exit().empty() ? kNone : r.last_exit()});
+    }
+    d.Section(1, "Supervised Replicas");
+    d.Block(2, replicas.Render());
+  }
 
   std::vector<v1::Instance> all;
   auto stub = Api<v1::Instance>::NewStub(channel);

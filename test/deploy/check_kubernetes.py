@@ -217,6 +217,11 @@ def check_crd(crd, where):
 
 # --- 3. CRD schemas against the proto ----------------------------------------
 
+# enum name -> its value names, filled by parse_proto_messages (enums are
+# strings in the proto's JSON mapping).
+ENUMS = {}
+
+
 def parse_proto_messages(paths):
     """message name -> {json_name: (label, type)} for every message in `paths`."""
     messages = {}
@@ -235,12 +240,19 @@ def parse_proto_messages(paths):
                 m = re.match(r"^\s*(oneof|enum|service)\s+(\w+)\s*\{", line)
                 if m:
                     stack.append((m.group(1), m.group(2)))
+                    if m.group(1) == "enum":
+                        ENUMS[m.group(2)] = []
                     continue
                 if "}" in line and stack:
                     stack.pop()
                     continue
+                if stack and stack[-1][0] == "enum":
+                    m = re.match(r"^\s*(\w+)\s*=\s*\d+\s*;", line)
+                    if m:
+                        ENUMS[stack[-1][1]].append(m.group(1))
+                    continue
                 msg = next((name for kind, name in reversed(stack) if kind == "message"), None)
-                if msg is None or (stack and stack[-1][0] in ("enum", "service")):
+                if msg is None or (stack and stack[-1][0] == "service"):
                     continue
                 m = field_re.match(line)
                 if m:
@@ -288,6 +300,16 @@ def compare_schema_to_message(schema, message, messages, where):
                 ftype == "string" and sub.get("x-kubernetes-int-or-string"))
             if not ok:
                 error(fwhere, f"proto {ftype} does not match schema type {sub.get('type')}")
+            continue
+        if ftype in ENUMS:
+            if sub.get("type") != "string":
+                error(fwhere, f"enum {ftype} must be a string")
+            elif "enum" in sub and set(sub["enum"]) != set(ENUMS[ftype]):
+                error(fwhere, f"enum values {sub['enum']} are not {ftype}'s {ENUMS[ftype]}")
+            continue
+        if ftype == "google.protobuf.Timestamp":
+            if sub.get("type") != "string" or sub.get("format") != "date-time":
+                error(fwhere, "google.protobuf.Timestamp must be a date-time string")
             continue
         if ftype in messages:
             if sub.get("type") != "object":

@@ -14,6 +14,7 @@
 #include <iterator>
 #include <set>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -22,6 +23,7 @@
 #include "gtest/gtest.h"
 #include "harness/harness.h"
 #include "onvm/v1/event.grpc.pb.h"
+#include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
 #include "stack.h"
 #include "stack_test.h"
@@ -224,6 +226,68 @@ spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
   ASSERT_TRUE(
       TimeUntil([&] { return GetService("fwd").status().replicas_size() == 0; }, seconds(15)));
   for (pid_t pid : pids_seen_) EXPECT_FALSE(Alive(pid)) << pid;
+}
+
+TEST_F(SupervisorTest, DrainedInstanceGetsNoNewPacketsAndItsFlowsMoveToTheOther) {
+  ASSERT_TRUE(stack_
+                  ->Apply(absl::StrCat(ServiceYaml("fwd", 2, BinPath("onvm-nf-forward")), R"(---
+apiVersion: onvm/v1
+kind: Chain
+metadata: {name: through}
+spec: {services: [fwd], then: {out: out}}
+---
+apiVersion: onvm/v1
+kind: Rule
+metadata: {name: from-in}
+spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
+)"))
+                  .ok())
+      << stack_->Logs();
+  const std::vector<ReplicaStatus> replicas = WaitRunning("fwd", 2);
+  ASSERT_EQ(replicas.size(), 2u) << stack_->Logs();
+  const std::string drained = absl::StrCat("fwd-", replicas[0].instance_id());
+  const std::string kept = absl::StrCat("fwd-", replicas[1].instance_id());
+  auto instances = onvm::v1::Instances::NewStub(stack_->channel());
+  auto drain = [&](const std::string& name, bool validate_only, onvm::v1::Instance* out) {
+    grpc::ClientContext ctx;
+    onvm::v1::DrainInstanceRequest req;
+    req.set_name(name);
+    req.set_validate_only(validate_only);
+    return instances->DrainInstance(&ctx, req, out);
+  };
+  auto rx = [&](const std::string& name) {
+    return Counter("onvm_nf_rx_packets_total",
+                   {{"service", "fwd"}, {"instance", name.substr(name.find('-') + 1)}});
+  };
+
+  TrafficStream traffic(in_.get(), out_.get(), {.flows = 64});
+  ASSERT_TRUE(TimeUntil([&] { return rx(drained) > 0 && rx(kept) > 0; }, seconds(10)))
+      << stack_->Logs();
+
+  onvm::v1::Instance out;
+  EXPECT_EQ(drain("fwd-99", false, &out).error_code(), grpc::StatusCode::NOT_FOUND);
+  ASSERT_TRUE(drain(kept, true, &out).ok());
+  EXPECT_EQ(out.status().state(), onvm::v1::InstanceStatus::RUNNING) << "validate_only drained";
+  grpc::Status st = drain(drained, false, &out);
+  ASSERT_TRUE(st.ok()) << st.error_message();
+  EXPECT_EQ(out.status().state(), onvm::v1::InstanceStatus::DRAINING);
+  ASSERT_TRUE(drain(drained, false, &out).ok()) << "draining twice is fine";
+
+  // Its counter stops; the other replica carries every flow.
+  ASSERT_TRUE(TimeUntil(
+      [&] {
+        const double before = rx(drained);
+        std::this_thread::sleep_for(milliseconds(300));
+        return rx(drained) == before;
+      },
+      seconds(5)));
+  const double kept_before = rx(kept);
+  ASSERT_TRUE(TimeUntil([&] { return rx(kept) > kept_before + 2000; }, seconds(10)));
+  traffic.Stop();
+  EXPECT_EQ(traffic.received(), traffic.sent()) << "a drain loses nothing\n" << stack_->Logs();
+  ASSERT_TRUE(stack_->Onvmctl({"scale", "service", "fwd", "--replicas", "0"}).ok());
+  ASSERT_TRUE(
+      TimeUntil([&] { return GetService("fwd").status().replicas_size() == 0; }, seconds(15)));
 }
 
 TEST_F(SupervisorTest, CrashLoopBacksOffAndSigtermIsFollowedBySigkill) {
