@@ -16,35 +16,11 @@ Run as root after `bash scripts/setup.sh` and a build:
 import argparse
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"api_latency: timed out waiting for {what}")
-
-
-def scrape(metrics):
-    try:
-        with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=2) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
+from benchlib import Processes, free_port, scrape, wait_for
 
 
 def main():
@@ -57,17 +33,11 @@ def main():
                          "under $TMPDIR); e.g. /dev/shm to leave out the disk's fsync")
     args = ap.parse_args()
     build = os.path.abspath(args.build_dir)
-    work = tempfile.mkdtemp(prefix="onvm-bench-api-")
+    procs = Processes("onvm-bench-api-")
     state = tempfile.mkdtemp(prefix="onvm-bench-api-state-", dir=args.state_parent)
     name = f"bapi{os.getpid()}"
     api, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    procs = []
-
-    def start(argv, log):
-        p = subprocess.Popen(argv, stdout=open(os.path.join(work, log), "w"),
-                             stderr=subprocess.STDOUT)
-        procs.append(p)
-        return p
+    start = procs.start
 
     rc = 0
     try:
@@ -86,19 +56,7 @@ def main():
                                 "--seconds", str(args.seconds)])
             rc = rc or r.returncode
     finally:
-        for p in reversed(procs):
-            p.terminate()
-            try:
-                p.wait(15)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        if rc:
-            for log in ("engine.log", "agent.log"):
-                path = os.path.join(work, log)
-                if os.path.exists(path):
-                    sys.stderr.write(f"--- {log}\n{open(path).read()[-3000:]}")
-        shutil.rmtree(work, ignore_errors=True)
+        procs.stop_all(show_logs=rc != 0)
         shutil.rmtree(state, ignore_errors=True)
     return rc
 

@@ -25,45 +25,16 @@ the default --nf-cpu 0 keeps the NFs off the worker's CPU.
 """
 import argparse
 import os
-import re
 import socket
 import struct
 import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
+
+from benchlib import Processes, free_port, make_veth_pairs, metric, run_in_new_netns, scrape, \
+    wait_for
 
 BOUNDS = [1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4, 2e-4, 5e-4, 1e-3, 2e-3, 5e-3, 1e-2, 1e-1]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for(what, predicate, timeout=30):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise SystemExit(f"shared_core_wakeup: timed out waiting for {what}")
-
-
-def scrape(metrics):
-    try:
-        with urllib.request.urlopen(f"http://{metrics}/metrics", timeout=2) as r:
-            return r.read().decode()
-    except OSError:
-        return ""
-
-
-def metric(text, name, labels):
-    want = ",".join(f'{k}="{v}"' for k, v in labels.items())
-    m = re.search(r"^" + re.escape(name) + r"\{" + re.escape(want) + r"\} (\S+)$", text, re.M)
-    return float(m.group(1)) if m else None
 
 
 def quantile(q, buckets, count):
@@ -97,36 +68,14 @@ def frame(seq):
 
 def run(args):
     bin_dir = os.path.abspath(args.bin_dir)
-    work = tempfile.mkdtemp(prefix="onvm-bench-shared-")
+    procs = Processes("onvm-bench-shared-")
+    work = procs.work
     name = f"bsc{os.getpid()}"
     api, metrics = f"127.0.0.1:{free_port()}", f"127.0.0.1:{free_port()}"
-    procs = []
-
-    def start(argv, log):
-        p = subprocess.Popen(argv, stdout=open(os.path.join(work, log), "w"),
-                             stderr=subprocess.STDOUT)
-        procs.append(p)
-        return p
-
-    def stop(p):
-        p.terminate()
-        try:
-            p.wait(10)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
+    start = procs.start
 
     try:
-        # No IPv6 before any link exists: the kernel then sends nothing on
-        # the veths (no router solicitations), so every frame is ours.
-        for key in ("all", "default"):
-            subprocess.run(["sysctl", "-qw", f"net.ipv6.conf.{key}.disable_ipv6=1"], check=True)
-        for cmd in (["ip", "link", "set", "lo", "up"],
-                    ["ip", "link", "add", "in0", "type", "veth", "peer", "name", "in1"],
-                    ["ip", "link", "add", "out0", "type", "veth", "peer", "name", "out1"]):
-            subprocess.run(cmd, check=True)
-        for dev in ("in0", "in1", "out0", "out1"):
-            subprocess.run(["ip", "link", "set", dev, "up"], check=True)
+        make_veth_pairs("in", "out")
         start([f"{bin_dir}/onvm-engine", "--name", name, "--idle-sleep-us", "0",
                "--port", "in=net_af_packet0,iface=in0", "--port", "out=net_af_packet1,iface=out0"],
               "engine.log")
@@ -195,8 +144,7 @@ spec: {{priority: 1, match: {{inPort: in}}, action: {{chain: {chain}}}}}
             q = [quantile(x, buckets, count) * 1e6 for x in (0.5, 0.9, 0.99)]
             rows.append((mode, idle, q, lost))
             for p in nfs:
-                stop(p)
-                procs.remove(p)
+                procs.stop(p)
         print(f"\nchain of 2 onvm-nf-forward on CPU {args.nf_cpu}; {args.packets} packets, "
               f"one every {args.gap_ms} ms\n")
         print(f"{'mode':<12} {'idle CPU (a, b)':>18} {'p50 us':>9} {'p90 us':>9} {'p99 us':>9} "
@@ -205,9 +153,7 @@ spec: {{priority: 1, match: {{inPort: in}}, action: {{chain: {chain}}}}}
             print(f"{mode:<12} {idle[0]:>8.2f} {idle[1]:>8.2f} {q[0]:>9.1f} {q[1]:>9.1f} "
                   f"{q[2]:>9.1f} {lost:>5}")
     finally:
-        for p in reversed(procs):
-            stop(p)
-        subprocess.run(["rm", "-rf", work])
+        procs.stop_all()
 
 
 def main():
@@ -221,18 +167,8 @@ def main():
     args = parser.parse_args()
     if os.geteuid() != 0:
         sys.exit("shared_core_wakeup: run as root (hugepages, network namespaces)")
-    if args.in_netns:
-        run(args)
-        return
-    ns = f"onvm-bench-{os.getpid()}"
-    subprocess.run(["ip", "netns", "add", ns], check=True)
-    try:
-        rc = subprocess.run(["ip", "netns", "exec", ns, sys.executable, os.path.abspath(__file__),
-                             "--in-netns"] + sys.argv[1:]).returncode
-    finally:
-        subprocess.run(["ip", "netns", "del", ns])
-    sys.exit(rc)
-
+    run_in_new_netns()
+    run(args)
 
 if __name__ == "__main__":
     main()
