@@ -311,6 +311,23 @@ TEST_F(AgentServerTest, UpdateServiceOverGrpc) {
   EXPECT_EQ(out.metadata().generation(), 2u);
   EXPECT_EQ(engine_->last_config().services(0).spec().replicas(), 3u);
 
+  // Placement and core mode, each by its own path; replicas stay.
+  onvm::v1::UpdateServiceRequest placement;
+  *placement.mutable_service() = MakeService("fw", 9);
+  placement.mutable_service()->mutable_spec()->mutable_placement()->add_cores(2);
+  placement.mutable_service()->mutable_spec()->set_core_mode(onvm::v1::SHARED);
+  placement.mutable_update_mask()->add_paths("spec.placement");
+  placement.mutable_update_mask()->add_paths("spec.core_mode");
+  {
+    grpc::ClientContext ctx;
+    ASSERT_TRUE(services_->UpdateService(&ctx, placement, &out).ok());
+  }
+  EXPECT_EQ(out.spec().replicas(), 3u);
+  ASSERT_EQ(out.spec().placement().cores_size(), 1);
+  EXPECT_EQ(out.spec().placement().cores(0), 2u);
+  EXPECT_EQ(out.spec().core_mode(), onvm::v1::SHARED);
+  EXPECT_EQ(out.metadata().generation(), 3u);
+
   request.mutable_update_mask()->set_paths(0, "status.id");
   {
     grpc::ClientContext ctx;

@@ -329,6 +329,33 @@ TEST_F(ApiBadInputTest, ServicesRefuseEveryBadField) {
         s->mutable_spec()->mutable_launch()->set_command(std::string(1 << 20, 'c'));
       }),
       Code::INVALID_ARGUMENT, {"spec.launch", "exceed the limit"});
+  ExpectCreateServiceRejected("grace period", with([](auto* s) {
+                                auto* l = s->mutable_spec()->mutable_launch();
+                                l->set_command("nf");
+                                l->set_grace_period_seconds(301);
+                              }),
+                              Code::INVALID_ARGUMENT, {"spec.launch.grace_period_seconds", "301"});
+  ExpectCreateServiceRejected("core out of range", with([](auto* s) {
+                                s->mutable_spec()->mutable_placement()->add_cores(1024);
+                              }),
+                              Code::INVALID_ARGUMENT, {"spec.placement.cores[0]", "1024"});
+  ExpectCreateServiceRejected("core twice", with([](auto* s) {
+                                auto* p = s->mutable_spec()->mutable_placement();
+                                p->add_cores(3);
+                                p->add_cores(1);
+                                p->add_cores(3);
+                              }),
+                              Code::INVALID_ARGUMENT, {"spec.placement.cores[2]", "twice"});
+  ExpectCreateServiceRejected("2,000 cores", with([](auto* s) {
+                                for (int i = 0; i < 2000; ++i) {
+                                  s->mutable_spec()->mutable_placement()->add_cores(i % 1000);
+                                }
+                              }),
+                              Code::INVALID_ARGUMENT, {"spec.placement.cores", "limit"});
+  ExpectCreateServiceRejected(
+      "core mode",
+      with([](auto* s) { s->mutable_spec()->set_core_mode(static_cast<onvm::v1::CoreMode>(7)); }),
+      Code::INVALID_ARGUMENT, {"spec.core_mode", "7"});
   {
     onvm::v1::Service out;
     ExpectRejected("CreateService without a service",
