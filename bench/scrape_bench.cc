@@ -14,7 +14,6 @@
 
 #include <cerrno>
 #include <cstdint>
-#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <string>
@@ -40,9 +39,14 @@ using ::onvm::agent::testing::FakeStatsSegment;
 
 // Chain and rule slots outnumber what a deployment configures (the arrays
 // hold twice ONVM_MAX_CHAINS / ONVM_MAX_RULES so that names keep their slot
-// across edits); these are a large but plausible configuration.
-constexpr uint32_t kChains = 256;
-constexpr uint32_t kRules = 4096;
+// across edits). Two configurations: every instance slot with a modest
+// routing configuration, and the same with a large but plausible one.
+struct Config {
+  const char* name;
+  uint32_t chains;
+  uint32_t rules;
+};
+constexpr Config kConfigs[] = {{"instances", 16, 64}, {"large", 256, 4096}};
 // Replicas per service: 128 instances as 16 services of 8.
 constexpr uint32_t kInstancesPerService = 8;
 
@@ -62,7 +66,7 @@ uint64_t Value(uint64_t slot, uint64_t field) {
   return 1 + x % (uint64_t{1} << 40);
 }
 
-void FillSegment(FakeStatsSegment* fake) {
+void FillSegment(const Config& config, FakeStatsSegment* fake) {
   onvm_stats_segment* seg = fake->segment();
   seg->header.start_time_ns = FakeStatsSegment::NowNs() - 86'400'000'000'000ULL;
   seg->header.config_generation = 42;
@@ -99,16 +103,20 @@ void FillSegment(FakeStatsSegment* fake) {
     }
   }
 
-  for (uint32_t i = 0; i < kChains; ++i) {
+  for (uint32_t i = 0; i < config.chains; ++i) {
     onvm_stats_chain& c = fake->AddChain(i, absl::StrCat("chain-", i).c_str(), i + 1);
     c.packets = Value(i, 20);
     c.bytes = Value(i, 21);
     c.completed = Value(i, 22);
-    for (int b = 0; b < ONVM_STATS_LATENCY_BUCKETS; ++b) c.latency_buckets[b] = Value(i, 30 + b);
-    c.latency_sum_ns = Value(i, 23);
+    uint64_t count = 0;
+    for (int b = 0; b < ONVM_STATS_LATENCY_BUCKETS; ++b) {
+      c.latency_buckets[b] = Value(i, 30 + b);
+      count += c.latency_buckets[b];
+    }
+    c.latency_sum_ns = count * 20'000;  // a 20 us mean, well inside uint64_t
   }
 
-  for (uint32_t i = 0; i < kRules; ++i) {
+  for (uint32_t i = 0; i < config.rules; ++i) {
     onvm_stats_rule& r = fake->AddRule(i, absl::StrCat("rule-", i).c_str());
     r.packets = Value(i, 50);
     r.bytes = Value(i, 51);
@@ -184,7 +192,7 @@ void BM_CollectAndSerialize(benchmark::State& state, const Scrape* scrape) {
   ReportScrape(state, text);
 }
 
-absl::Status ErrnoError(std::string_view what) {
+absl::Status ErrnoError(const char* what) {
   return absl::UnavailableError(absl::StrCat(what, ": ", std::strerror(errno)));
 }
 
@@ -257,23 +265,35 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
 
-  // The pid keeps concurrent runs apart; the segment's destructor removes it.
-  onvm::agent::testing::FakeStatsSegment segment(absl::StrCat("scrapebench-", getpid()));
-  onvm::agent::FillSegment(&segment);
-  onvm::agent::StatsSource source(segment.paths());
-  // Benchmarks stay registered until exit, after these locals are gone, so
-  // they hold a pointer only.
-  const onvm::agent::Scrape scrape{&segment,
-                                   std::make_shared<onvm::agent::MetricsCollector>(&source)};
-
-  benchmark::RegisterBenchmark("BM_Collect", onvm::agent::BM_Collect, &scrape)
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("BM_CollectAndSerialize", onvm::agent::BM_CollectAndSerialize,
-                               &scrape)
-      ->Unit(benchmark::kMillisecond);
-  benchmark::RegisterBenchmark("BM_HttpScrape", onvm::agent::BM_HttpScrape, &scrape)
-      ->Unit(benchmark::kMillisecond)
-      ->UseRealTime();
+  // One segment per configuration; the pid keeps concurrent runs apart, and
+  // each segment's destructor removes it. Benchmarks stay registered until
+  // exit, after these locals are gone, so they hold a pointer only.
+  struct Setup {
+    std::unique_ptr<onvm::agent::testing::FakeStatsSegment> segment;
+    std::unique_ptr<onvm::agent::StatsSource> source;
+    std::unique_ptr<onvm::agent::Scrape> scrape;
+  };
+  std::vector<Setup> setups;
+  for (const onvm::agent::Config& config : onvm::agent::kConfigs) {
+    Setup& s = setups.emplace_back();
+    s.segment = std::make_unique<onvm::agent::testing::FakeStatsSegment>(
+        absl::StrCat("scrapebench-", getpid(), "-", config.name));
+    onvm::agent::FillSegment(config, s.segment.get());
+    s.source = std::make_unique<onvm::agent::StatsSource>(s.segment->paths());
+    s.scrape = std::make_unique<onvm::agent::Scrape>(onvm::agent::Scrape{
+        s.segment.get(), std::make_shared<onvm::agent::MetricsCollector>(s.source.get())});
+    const onvm::agent::Scrape* scrape = s.scrape.get();
+    benchmark::RegisterBenchmark(absl::StrCat("BM_Collect/", config.name).c_str(),
+                                 onvm::agent::BM_Collect, scrape)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(absl::StrCat("BM_CollectAndSerialize/", config.name).c_str(),
+                                 onvm::agent::BM_CollectAndSerialize, scrape)
+        ->Unit(benchmark::kMillisecond);
+    benchmark::RegisterBenchmark(absl::StrCat("BM_HttpScrape/", config.name).c_str(),
+                                 onvm::agent::BM_HttpScrape, scrape)
+        ->Unit(benchmark::kMillisecond)
+        ->UseRealTime();
+  }
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
   return 0;
