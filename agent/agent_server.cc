@@ -162,7 +162,16 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->supervisor = std::make_unique<Supervisor>(supervisor_options, &p->link, &p->events);
   p->supervisor->Start(initial_proto);
 
-  p->collector = std::make_shared<MetricsCollector>(&p->stats);
+  p->collector = std::make_shared<MetricsCollector>(
+      &p->stats,
+      MetricsAgentSources{.supervisor = p->supervisor.get(),
+                                     .desired_generation = [p] { return p->store->generation(); },
+                                     .applied_generation = [p]() -> std::optional<uint64_t> {
+                                       std::optional<onvm::engine::v1::EngineState> engine =
+                                           p->link.current_state();
+                                       if (!engine.has_value()) return std::nullopt;
+                                       return engine->applied_generation();
+                                     }});
   absl::StatusOr<std::unique_ptr<MetricsServer>> metrics =
       MetricsServer::Start(options.metrics_listen, p->collector);
   if (!metrics.ok()) return metrics.status();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "onvm/abi.h"
 #include "onvm/stats_reader.h"
 
 namespace onvm::agent {
@@ -240,6 +241,59 @@ void AddEngineDrops(const StatsHeader& header, std::vector<MetricFamily>* out) {
 
 }  // namespace
 
+// The agent's own view of the replicas it launched: they come and go with
+// the desired state, not with the engine's stats segment.
+void AddReplicaMetrics(const Supervisor& supervisor, std::vector<MetricFamily>* out) {
+  MetricFamily restarts = Family(
+      "onvm_replica_restarts_total",
+      "Times the agent's supervisor started the replica again after its process ended, since "
+      "this agent process started.",
+      MetricType::Counter);
+  MetricFamily running =
+      Family("onvm_replica_running",
+             "1 while the supervised replica's process is registered with the engine and running.",
+             MetricType::Gauge);
+  for (const auto& [service, replicas] : supervisor.AllReplicas()) {
+    for (const onvm::v1::ReplicaStatus& r : replicas) {
+      std::vector<ClientMetric::Label> labels = {{"service", service},
+                                                 {"replica", absl::StrCat(r.index())}};
+      AddCounter(&restarts, labels, r.restarts());
+      AddGauge(&running, std::move(labels),
+               r.state() == onvm::v1::ReplicaStatus::RUNNING ? 1.0 : 0.0);
+    }
+  }
+  AppendNonEmpty({&restarts, &running}, out);
+}
+
+// The build, and the desired and applied configuration generations: equal
+// once the engine runs what the agent was last told.
+void AddAgentMetrics(const MetricsAgentSources& agent, std::vector<MetricFamily>* out) {
+  MetricFamily build =
+      Family("onvm_build_info", "Always 1; the labels say which onvm agent build this is.",
+             MetricType::Gauge);
+  AddGauge(&build, {{"version", ONVM_VERSION}, {"abi_version", absl::StrCat(ONVM_ABI_VERSION)}}, 1);
+  out->push_back(std::move(build));
+  if (agent.desired_generation) {
+    MetricFamily desired =
+        Family("onvm_config_generation",
+               "Generation of the agent's desired state (grows by one per accepted change).",
+               MetricType::Gauge);
+    AddGauge(&desired, {}, static_cast<double>(agent.desired_generation()));
+    out->push_back(std::move(desired));
+  }
+  if (agent.applied_generation) {
+    if (const std::optional<uint64_t> applied = agent.applied_generation(); applied.has_value()) {
+      MetricFamily family = Family(
+          "onvm_config_applied_generation",
+          "Generation of the desired state the engine reports it runs (absent without an engine).",
+          MetricType::Gauge);
+      AddGauge(&family, {}, static_cast<double>(*applied));
+      out->push_back(std::move(family));
+    }
+  }
+  if (agent.supervisor != nullptr) AddReplicaMetrics(*agent.supervisor, out);
+}
+
 std::vector<MetricFamily> MetricsCollector::Collect() const {
   std::vector<MetricFamily> out;
   const std::shared_ptr<const StatsReader> reader = stats_->Get();
@@ -266,6 +320,7 @@ std::vector<MetricFamily> MetricsCollector::Collect() const {
     AddLcoreMetrics(*reader, header.tsc_hz, &out);
     AddMempoolMetrics(*reader, &out);
   }
+  AddAgentMetrics(agent_, &out);
   return out;
 }
 

@@ -127,26 +127,39 @@ void Supervisor::SetDesired(const AgentState& desired) {
   Wake();
 }
 
+ReplicaStatus Supervisor::Status(uint32_t index, const Replica& r) {
+  ReplicaStatus st;
+  st.set_index(index);
+  st.set_state(r.state);
+  st.set_pid(r.process.has_value() ? r.process->pid() : 0);
+  st.set_instance_id(r.instance_id);
+  st.set_restarts(r.restarts);
+  st.set_last_exit(r.last_exit);
+  st.set_core(r.core);
+  if (r.state == ReplicaStatus::BACKOFF) {
+    const absl::Duration since_epoch = r.next_start - absl::UnixEpoch();
+    st.mutable_next_start_time()->set_seconds(absl::ToInt64Seconds(since_epoch));
+    st.mutable_next_start_time()->set_nanos(static_cast<int32_t>(
+        absl::ToInt64Nanoseconds(since_epoch - absl::Seconds(absl::ToInt64Seconds(since_epoch)))));
+  }
+  return st;
+}
+
 std::vector<ReplicaStatus> Supervisor::Replicas(absl::string_view service) const {
   std::vector<ReplicaStatus> out;
   absl::MutexLock lock(&mu_);
   auto it = services_.find(std::string(service));
   if (it == services_.end()) return out;
-  for (const auto& [index, r] : it->second.replicas) {
-    ReplicaStatus& st = out.emplace_back();
-    st.set_index(index);
-    st.set_state(r.state);
-    st.set_pid(r.process.has_value() ? r.process->pid() : 0);
-    st.set_instance_id(r.instance_id);
-    st.set_restarts(r.restarts);
-    st.set_last_exit(r.last_exit);
-    st.set_core(r.core);
-    if (r.state == ReplicaStatus::BACKOFF) {
-      const absl::Duration since_epoch = r.next_start - absl::UnixEpoch();
-      st.mutable_next_start_time()->set_seconds(absl::ToInt64Seconds(since_epoch));
-      st.mutable_next_start_time()->set_nanos(static_cast<int32_t>(absl::ToInt64Nanoseconds(
-          since_epoch - absl::Seconds(absl::ToInt64Seconds(since_epoch)))));
-    }
+  for (const auto& [index, r] : it->second.replicas) out.push_back(Status(index, r));
+  return out;
+}
+
+std::map<std::string, std::vector<ReplicaStatus>> Supervisor::AllReplicas() const {
+  std::map<std::string, std::vector<ReplicaStatus>> out;
+  absl::MutexLock lock(&mu_);
+  for (const auto& [name, procs] : services_) {
+    std::vector<ReplicaStatus>& list = out[name];
+    for (const auto& [index, r] : procs.replicas) list.push_back(Status(index, r));
   }
   return out;
 }

@@ -57,6 +57,8 @@ class Supervisor {
 
   // status.replicas of `service` (empty without a launch spec).
   std::vector<onvm::v1::ReplicaStatus> Replicas(absl::string_view service) const;
+  // Every supervised service's replicas, by service name.
+  std::map<std::string, std::vector<onvm::v1::ReplicaStatus>> AllReplicas() const;
 
  private:
   struct Replica {
@@ -85,6 +87,7 @@ class Supervisor {
     std::map<uint32_t, Replica> replicas;
   };
 
+  static onvm::v1::ReplicaStatus Status(uint32_t index, const Replica& r);
   void Run();
   // One pass: reap, match instances, scale, restart, stop. Returns the
   // engine drains to send (instance ids), which happen outside mu_.

@@ -10,6 +10,7 @@
 #include <cstring>
 #include <fstream>
 #include <iterator>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -110,6 +111,22 @@ TEST(MetricsCollectorTest, ExportsPortAndInstanceCounters) {
   // A gone instance leaves no series behind.
   fake.segment()->instances[2].state = ONVM_STATS_INSTANCE_FREE;
   EXPECT_THAT(Scrape(collector), Not(HasSubstr("service=\"fw\"")));
+}
+
+TEST(MetricsCollectorTest, ExportsBuildInfoAndBothGenerations) {
+  StatsSource source(PathsForEngine(UniqueEngine()));
+  std::optional<uint64_t> applied;
+  MetricsCollector collector(&source, {.desired_generation = [] { return uint64_t{7}; },
+                                       .applied_generation = [&] { return applied; }});
+  std::string text = Scrape(collector);
+  EXPECT_THAT(text, HasSubstr("onvm_build_info{version=\""));
+  EXPECT_THAT(text, HasSubstr("onvm_config_generation 7"));
+  // No engine: nothing it could have applied.
+  EXPECT_THAT(text, Not(HasSubstr("onvm_config_applied_generation")));
+  applied = 6;
+  text = Scrape(collector);
+  EXPECT_THAT(text, HasSubstr("onvm_config_applied_generation 6"));
+  EXPECT_THAT(text, Not(HasSubstr("onvm_replica_")));  // no supervisor
 }
 
 TEST(MetricsCollectorTest, EngineDownWithoutSegment) {
@@ -259,8 +276,10 @@ TEST(MetricsCollectorTest, FullScrapePassesPromtoolCheckMetrics) {
   FakeStatsSegment fake(UniqueEngine());
   Populate(fake);
   StatsSource source(fake.paths());
-  MetricsCollector collector(&source);
+  MetricsCollector collector(&source, {.desired_generation = [] { return uint64_t{3}; },
+                                       .applied_generation = [] { return uint64_t{3}; }});
   const std::string text = Scrape(collector);
+  ASSERT_THAT(text, HasSubstr("onvm_build_info"));
 
   TempDir tmp;
   const std::string scrape = absl::StrCat(tmp.path(), "/scrape.txt");

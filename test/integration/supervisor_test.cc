@@ -194,6 +194,12 @@ spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
     }
   }
   EXPECT_TRUE(crash_event);
+  EXPECT_EQ(stack_->Metric("onvm_replica_restarts_total", {{"service", "fwd"}, {"replica", "0"}}),
+            1.0);
+  EXPECT_EQ(stack_->Metric("onvm_replica_restarts_total", {{"service", "fwd"}, {"replica", "1"}}),
+            0.0);
+  EXPECT_TRUE(stack_->WaitMetric("onvm_replica_running", {{"service", "fwd"}, {"replica", "0"}}, 1))
+      << stack_->Logs();
 
   // Scale-down under traffic: replica 1 drains first, so nothing is lost.
   TrafficStream traffic(in_.get(), out_.get(), {.flows = 64});
