@@ -163,8 +163,7 @@ absl::StatusOr<std::unique_ptr<AgentServer>> AgentServer::Start(const AgentOptio
   p->supervisor->Start(initial_proto);
 
   p->collector = std::make_shared<MetricsCollector>(
-      &p->stats,
-      MetricsAgentSources{.supervisor = p->supervisor.get(),
+      &p->stats, MetricsAgentSources{.supervisor = p->supervisor.get(),
                                      .desired_generation = [p] { return p->store->generation(); },
                                      .applied_generation = [p]() -> std::optional<uint64_t> {
                                        std::optional<onvm::engine::v1::EngineState> engine =
