@@ -29,6 +29,8 @@
 namespace onvm::agent {
 namespace {
 
+using ::onvm::agent::testing::WaitFor;
+
 using ::grpc::health::v1::HealthCheckResponse;
 using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::MakeChain;
@@ -36,15 +38,6 @@ using ::onvm::agent::testing::MakeRule;
 using ::onvm::agent::testing::MakeService;
 using ::onvm::agent::testing::TempDir;
 using ::testing::HasSubstr;
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 class AgentServerTest : public ::testing::Test {
  protected:

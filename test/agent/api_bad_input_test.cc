@@ -45,6 +45,8 @@
 namespace onvm::agent {
 namespace {
 
+using ::onvm::agent::testing::WaitFor;
+
 using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::MakeChain;
 using ::onvm::agent::testing::MakeRule;
@@ -52,15 +54,6 @@ using ::onvm::agent::testing::MakeService;
 using ::onvm::agent::testing::TempDir;
 using ::testing::HasSubstr;
 using Code = grpc::StatusCode;
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 std::string ReadAll(const std::string& path) {
   FILE* f = std::fopen(path.c_str(), "rb");

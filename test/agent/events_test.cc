@@ -31,6 +31,8 @@
 namespace onvm::agent {
 namespace {
 
+using ::onvm::agent::testing::WaitFor;
+
 using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::MakeChain;
 using ::onvm::agent::testing::MakeService;
@@ -39,15 +41,6 @@ using onvm::v1::Event;
 using ::testing::HasSubstr;
 
 constexpr auto kTimeout = std::chrono::seconds(20);
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
-}
 
 // One WatchEvents call, with a deadline so that a broken test fails
 // instead of hanging.

@@ -27,16 +27,13 @@
 namespace onvm::agent {
 namespace {
 
+using ::onvm::agent::testing::UniqueEngine;
+
 using ::onvm::agent::testing::FakeStatsSegment;
 using ::onvm::agent::testing::TempDir;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string UniqueEngine() {
-  static int n = 0;
-  return absl::StrCat("metricstest-", getpid(), "-", ++n);
-}
 
 std::string Scrape(const MetricsCollector& collector) {
   return prometheus::TextSerializer().Serialize(collector.Collect());

@@ -14,20 +14,18 @@
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "test/agent/fake_stats.h"
+#include "test/agent/test_util.h"
 
 namespace onvm::agent {
 namespace {
+
+using ::onvm::agent::testing::UniqueEngine;
 
 using ::onvm::agent::testing::FakeStatsSegment;
 using ::testing::AllOf;
 using ::testing::ElementsAre;
 using ::testing::Field;
 using ::testing::HasSubstr;
-
-std::string UniqueEngine() {
-  static int n = 0;
-  return absl::StrCat("agenttest-", getpid(), "-", ++n);
-}
 
 TEST(StatsReaderTest, MissingSegmentIsNotFound) {
   absl::StatusOr<std::unique_ptr<StatsReader>> reader =

@@ -3,16 +3,40 @@
 #define ONVM_TEST_AGENT_TEST_UTIL_H_
 
 #include <stdlib.h>
+#include <unistd.h>
 
+#include <atomic>
+#include <chrono>
 #include <filesystem>
+#include <functional>
 #include <initializer_list>
 #include <string>
+#include <thread>
+
+#include "absl/strings/str_cat.h"
 
 #include "onvm/v1/chain.pb.h"
 #include "onvm/v1/rule.pb.h"
 #include "onvm/v1/service.pb.h"
 
 namespace onvm::agent::testing {
+
+// Polls `done` every 20 ms until it holds (true) or `timeout` has passed
+// (false).
+inline bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return true;
+}
+
+// An engine name that no other test of this process has used.
+inline std::string UniqueEngine() {
+  static std::atomic<int> n{0};
+  return absl::StrCat("agenttest-", getpid(), "-", ++n);
+}
 
 inline onvm::v1::Service MakeService(const std::string& name, uint32_t replicas = 1) {
   onvm::v1::Service s;

@@ -31,6 +31,9 @@
 namespace onvm::agent {
 namespace {
 
+using ::onvm::agent::testing::UniqueEngine;
+using ::onvm::agent::testing::WaitFor;
+
 using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::FakeStatsSegment;
 using ::onvm::agent::testing::MakeChain;
@@ -41,11 +44,6 @@ using ::testing::Each;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
-
-std::string UniqueEngine() {
-  static int n = 0;
-  return absl::StrCat("traffictest-", getpid(), "-", ++n);
-}
 
 // The engine's bounds in seconds, as every chain status must carry them.
 const std::vector<double> kBoundsSeconds = {1e-6, 2e-6, 5e-6, 1e-5, 2e-5, 5e-5, 1e-4,
@@ -144,15 +142,6 @@ TEST(TrafficStatusTest, FillsRuleHitsAndBytes) {
   EXPECT_EQ(rules.Get(1).status().bytes(), 1200u);
   EXPECT_EQ(rules.Get(2).status().hits(), 0u);
   EXPECT_EQ(rules.Get(2).status().bytes(), 0u);
-}
-
-bool WaitFor(const std::function<bool()>& done, std::chrono::milliseconds timeout) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  }
-  return true;
 }
 
 // The whole agent: every call that returns a chain or rule carries the

@@ -13,16 +13,15 @@
 #include "cli/manifest.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
 
 using ::testing::HasSubstr;
 
-std::string ErrorOf(absl::string_view content) {
-  absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(content, "bad.yaml");
-  EXPECT_FALSE(parsed.ok()) << "parsed without error:\n" << content.substr(0, 400);
-  return parsed.ok() ? "" : std::string(parsed.status().message());
+std::string BadError(absl::string_view content) {
+  return ::onvm::cli::testing::ManifestError(content, "bad.yaml");
 }
 
 std::string Service(absl::string_view name, absl::string_view spec = "{}") {
@@ -34,20 +33,20 @@ std::string Rule(absl::string_view spec) {
 }
 
 TEST(ManifestBadInputTest, BytesThatAreNotUtf8AreRefusedNamingTheField) {
-  EXPECT_EQ(ErrorOf(Service("fw", "{launch: {command: \"nf\xff\xfe\"}}")),
+  EXPECT_EQ(BadError(Service("fw", "{launch: {command: \"nf\xff\xfe\"}}")),
             "bad.yaml: document 1 (Service \"fw\"): spec.launch.command: \"nf\\xff\\xfe\" is "
             "not valid UTF-8 text");
-  EXPECT_THAT(ErrorOf(Service("fw", "{launch: {command: nf, args: [ok, \"\xc3\x28\"]}}")),
+  EXPECT_THAT(BadError(Service("fw", "{launch: {command: nf, args: [ok, \"\xc3\x28\"]}}")),
               HasSubstr("spec.launch.args[1]: \"\\xc3(\" is not valid UTF-8"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{launch: {command: nf, env: {\"K\xff\": v}}}")),
+  EXPECT_THAT(BadError(Service("fw", "{launch: {command: nf, env: {\"K\xff\": v}}}")),
               HasSubstr("spec.launch.env.\"K\\xff\": \"K\\xff\" is not valid UTF-8"));
   EXPECT_THAT(
-      ErrorOf(Service("fw", "{launch: {command: nf, env: {K: \"v\xf8\x88\x80\x80\x80\"}}}")),
+      BadError(Service("fw", "{launch: {command: nf, env: {K: \"v\xf8\x88\x80\x80\x80\"}}}")),
       HasSubstr("spec.launch.env.K: "));
   // A surrogate, an overlong '/', a code point past U+10FFFF, a cut sequence.
   for (const char* bad : {"\xed\xa0\x80", "\xc0\xaf", "\xf4\x90\x80\x80", "\xe2\x82"}) {
-    EXPECT_THAT(ErrorOf(Rule(absl::StrCat("{match: {srcPrefix: \"10.0.0.0/8", bad,
-                                          "\"}, action: {drop: true}}"))),
+    EXPECT_THAT(BadError(Rule(absl::StrCat("{match: {srcPrefix: \"10.0.0.0/8", bad,
+                                           "\"}, action: {drop: true}}"))),
                 HasSubstr("spec.match.srcPrefix: "))
         << bad;
   }
@@ -56,37 +55,37 @@ TEST(ManifestBadInputTest, BytesThatAreNotUtf8AreRefusedNamingTheField) {
                              "ok.yaml")
                   .ok());
   // In a name: the name check names it first.
-  EXPECT_THAT(ErrorOf(Service("\"fw\xff\"")), HasSubstr("metadata.name"));
+  EXPECT_THAT(BadError(Service("\"fw\xff\"")), HasSubstr("metadata.name"));
   // A lone invalid byte in a key.
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: fw}\n\xff: 1\n"),
+  EXPECT_THAT(BadError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: fw}\n\xff: 1\n"),
               HasSubstr("bad.yaml"));
 }
 
 TEST(ManifestBadInputTest, NulBytesAndBinaryGarbageAreRefused) {
-  EXPECT_THAT(ErrorOf(std::string("apiVersion: onvm/v1\nkind: Ser\0vice\n", 36)),
+  EXPECT_THAT(BadError(std::string("apiVersion: onvm/v1\nkind: Ser\0vice\n", 36)),
               HasSubstr("bad.yaml"));
   std::string garbage;
   for (int i = 0; i < 4096; ++i) garbage.push_back(static_cast<char>((i * 7919) & 0xff));
-  EXPECT_THAT(ErrorOf(garbage), HasSubstr("bad.yaml"));
-  EXPECT_THAT(ErrorOf(std::string(10000, '\0')), HasSubstr("bad.yaml"));
+  EXPECT_THAT(BadError(garbage), HasSubstr("bad.yaml"));
+  EXPECT_THAT(BadError(std::string(10000, '\0')), HasSubstr("bad.yaml"));
 }
 
 TEST(ManifestBadInputTest, NumbersOutOfEveryFieldsRangeNameTheField) {
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: 4294967296}")),
+  EXPECT_THAT(BadError(Service("fw", "{replicas: 4294967296}")),
               HasSubstr("spec.replicas: expected an integer from 0 to 4294967295"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: 1e100}")), HasSubstr("spec.replicas"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: 1.5}")), HasSubstr("spec.replicas"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: 0x10}")), HasSubstr("spec.replicas"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: .nan}")), HasSubstr("spec.replicas"));
-  EXPECT_THAT(ErrorOf(Service("fw", "{replicas: 99999999999999999999999999}")),
+  EXPECT_THAT(BadError(Service("fw", "{replicas: 1e100}")), HasSubstr("spec.replicas"));
+  EXPECT_THAT(BadError(Service("fw", "{replicas: 1.5}")), HasSubstr("spec.replicas"));
+  EXPECT_THAT(BadError(Service("fw", "{replicas: 0x10}")), HasSubstr("spec.replicas"));
+  EXPECT_THAT(BadError(Service("fw", "{replicas: .nan}")), HasSubstr("spec.replicas"));
+  EXPECT_THAT(BadError(Service("fw", "{replicas: 99999999999999999999999999}")),
               HasSubstr("spec.replicas"));
-  EXPECT_THAT(ErrorOf(Rule("{priority: 4294967296, action: {drop: true}}")),
+  EXPECT_THAT(BadError(Rule("{priority: 4294967296, action: {drop: true}}")),
               HasSubstr("spec.priority"));
-  EXPECT_THAT(ErrorOf(Rule("{match: {vlanId: -1}, action: {drop: true}}")),
+  EXPECT_THAT(BadError(Rule("{match: {vlanId: -1}, action: {drop: true}}")),
               HasSubstr("spec.match.vlanId"));
-  EXPECT_THAT(ErrorOf(Rule("{match: {vlanId: [1]}, action: {drop: true}}")),
+  EXPECT_THAT(BadError(Rule("{match: {vlanId: [1]}, action: {drop: true}}")),
               HasSubstr("spec.match.vlanId"));
-  EXPECT_THAT(ErrorOf(Rule("{match: {dstPorts: {a: 1}}, action: {drop: true}}")),
+  EXPECT_THAT(BadError(Rule("{match: {dstPorts: {a: 1}}, action: {drop: true}}")),
               HasSubstr("spec.match.dstPorts"));
 }
 
@@ -105,23 +104,23 @@ TEST(ManifestBadInputTest, AliasBombsAndDeepNestingEndPromptly) {
       "---\n", bomb);
   for (const std::string& content : {bomb, in_args}) {
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_THAT(ErrorOf(content), HasSubstr("bad.yaml"));
+    EXPECT_THAT(BadError(content), HasSubstr("bad.yaml"));
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
   }
   // An alias standing for a list where a string must be.
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\nspec:\n"
-                      "  services: &s [a, b]\n  then: {out: *s}\n"),
+  EXPECT_THAT(BadError("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\nspec:\n"
+                       "  services: &s [a, b]\n  then: {out: *s}\n"),
               HasSubstr("spec.then.out"));
   // Nesting far deeper than any manifest: refused, no stack overflow.
   for (int depth : {1000, 100000}) {
     const std::string deep =
         absl::StrCat(Service("fw", std::string(depth, '[')), std::string(depth, ']'), "\n");
     const auto start = std::chrono::steady_clock::now();
-    EXPECT_THAT(ErrorOf(deep), HasSubstr("bad.yaml")) << depth;
+    EXPECT_THAT(BadError(deep), HasSubstr("bad.yaml")) << depth;
     EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(5));
     const std::string deep_map = absl::StrCat(
         Service("fw", ""), "  launch:", std::string(depth, '{'), std::string(depth, '}'));
-    EXPECT_THAT(ErrorOf(deep_map), HasSubstr("bad.yaml")) << depth;
+    EXPECT_THAT(BadError(deep_map), HasSubstr("bad.yaml")) << depth;
   }
 }
 
@@ -134,7 +133,7 @@ TEST(ManifestBadInputTest, TensOfThousandsOfDocumentsParseOrFailWithTheDocumentN
   EXPECT_EQ(parsed->size(), 20000u);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(30));
   absl::StrAppend(&many, "---\n", Service("Bad_Name"));
-  EXPECT_THAT(ErrorOf(many), HasSubstr("document 20001 (Service \"Bad_Name\")"));
+  EXPECT_THAT(BadError(many), HasSubstr("document 20001 (Service \"Bad_Name\")"));
 }
 
 TEST(ManifestBadInputTest, HugeAndEndlessInputIsRefusedNamingTheSource) {

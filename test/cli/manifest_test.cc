@@ -6,6 +6,7 @@
 
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
@@ -41,10 +42,8 @@ std::string RuleWithSpec(absl::string_view spec) {
   return absl::StrCat("apiVersion: onvm/v1\nkind: Rule\nmetadata: {name: web-in}\nspec:\n", spec);
 }
 
-std::string ErrorOf(absl::string_view content, absl::string_view source = "demo.yaml") {
-  absl::StatusOr<std::vector<v1::Resource>> parsed = ParseManifests(content, source);
-  EXPECT_FALSE(parsed.ok()) << "parsed without error:\n" << content;
-  return parsed.ok() ? "" : std::string(parsed.status().message());
+std::string DemoError(absl::string_view content, absl::string_view source = "demo.yaml") {
+  return ::onvm::cli::testing::ManifestError(content, source);
 }
 
 TEST(ManifestTest, DesignExampleMapsOntoTheProtos) {
@@ -154,8 +153,8 @@ TEST(ManifestTest, EmptyContentHasNoResources) {
 
 TEST(ManifestTest, DocumentNumbersCountFromOneAndIncludeEmptyDocuments) {
   const std::string message =
-      ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: a}\n---\n---\n" +
-              RuleWithSpec("  match: {dstPort: 80}\n"));
+      DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: a}\n---\n---\n" +
+                RuleWithSpec("  match: {dstPort: 80}\n"));
   EXPECT_EQ(message,
             "demo.yaml: document 3 (Rule \"web-in\"): spec.match.dstPort: unknown field "
             "(did you mean \"dstPorts\"?)");
@@ -187,11 +186,11 @@ TEST(ManifestTest, JsonList) {
 }
 
 TEST(ManifestTest, JsonListErrorsNameTheItem) {
-  const std::string message = ErrorOf(R"({"kind": "List", "items": [
+  const std::string message = DemoError(R"({"kind": "List", "items": [
       {"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "fw"}},
       {"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "x"},
        "spec": {"replica": 1}}]})",
-                                      "list.json");
+                                        "list.json");
   EXPECT_EQ(message,
             "list.json: document 1, item 2 (Service \"x\"): spec.replica: unknown field "
             "(did you mean \"replicas\"?)");
@@ -231,7 +230,7 @@ TEST(ManifestTest, JsonSurrogatePairsAreOneCharacter) {
   EXPECT_THAT((*parsed)[0].service().spec().launch().args(),
               ElementsAre("\xF0\x9F\x98\x80", "x\xF3\xA0\x81\x81y\xC3\xA9"));
   // Half a pair is not a character.
-  EXPECT_THAT(ErrorOf(R"({"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "fw"},
+  EXPECT_THAT(DemoError(R"({"apiVersion": "onvm/v1", "kind": "Service", "metadata": {"name": "fw"},
                          "spec": {"launch": {"command": "\ud83d"}}})"),
               HasSubstr("invalid unicode"));
 }
@@ -258,93 +257,93 @@ TEST(ManifestTest, OutputOnlyFieldsAreDropped) {
 }
 
 TEST(ManifestTest, RejectsWrongApiVersion) {
-  EXPECT_EQ(ErrorOf("apiVersion: v1\nkind: Service\nmetadata: {name: fw}\n"),
+  EXPECT_EQ(DemoError("apiVersion: v1\nkind: Service\nmetadata: {name: fw}\n"),
             "demo.yaml: document 1 (Service \"fw\"): apiVersion: \"v1\" is not supported "
             "(want \"onvm/v1\")");
-  EXPECT_THAT(ErrorOf("kind: Service\nmetadata: {name: fw}\n"),
+  EXPECT_THAT(DemoError("kind: Service\nmetadata: {name: fw}\n"),
               HasSubstr("document 1 (Service \"fw\"): apiVersion: required"));
 }
 
 TEST(ManifestTest, RejectsUnknownKind) {
-  EXPECT_EQ(ErrorOf("apiVersion: onvm/v1\nkind: Pod\nmetadata: {name: p}\n"),
+  EXPECT_EQ(DemoError("apiVersion: onvm/v1\nkind: Pod\nmetadata: {name: p}\n"),
             "demo.yaml: document 1 (Pod \"p\"): kind: unknown kind \"Pod\" (want Service, "
             "Chain or Rule)");
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nmetadata: {name: p}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nmetadata: {name: p}\n"),
               HasSubstr("document 1 (\"p\"): kind: required"));
 }
 
 TEST(ManifestTest, RejectsReadOnlyKinds) {
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Port\nmetadata: {name: wan}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Port\nmetadata: {name: wan}\n"),
               HasSubstr("kind: \"Port\" is read-only"));
 }
 
 TEST(ManifestTest, RejectsUnknownFieldsNamingThePath) {
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  match: {inPort: wan, dstPort: 80}\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  match: {inPort: wan, dstPort: 80}\n")),
               HasSubstr("demo.yaml: document 1 (Rule \"web-in\"): spec.match.dstPort: unknown "
                         "field"));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: a}\nspecs: {}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: a}\nspecs: {}\n"),
               HasSubstr("document 1 (Service \"a\"): specs: unknown field"));
-  EXPECT_EQ(ErrorOf(RuleWithSpec("  zzzzzzz: 1\n")),
+  EXPECT_EQ(DemoError(RuleWithSpec("  zzzzzzz: 1\n")),
             "demo.yaml: document 1 (Rule \"web-in\"): spec.zzzzzzz: unknown field");
 }
 
 TEST(ManifestTest, RejectsMissingName) {
-  EXPECT_EQ(ErrorOf("apiVersion: onvm/v1\nkind: Service\nspec: {replicas: 1}\n"),
+  EXPECT_EQ(DemoError("apiVersion: onvm/v1\nkind: Service\nspec: {replicas: 1}\n"),
             "demo.yaml: document 1 (Service): metadata.name: required");
-  EXPECT_EQ(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: }\n"),
+  EXPECT_EQ(DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: }\n"),
             "demo.yaml: document 1 (Service): metadata.name: required");
 }
 
 TEST(ManifestTest, RejectsNamesThatAreNotDnsLabels) {
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: Web_In}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: Web_In}\n"),
               HasSubstr("document 1 (Service \"Web_In\"): metadata.name: 'Web_In' is not a DNS "
                         "label"));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: -web}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: -web}\n"),
               HasSubstr("metadata.name: '-web' must start and end with a letter or digit"));
 }
 
 TEST(ManifestTest, RejectsWrongTypes) {
-  EXPECT_EQ(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: fw}\n"
-                    "spec: {replicas: many}\n"),
+  EXPECT_EQ(DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: fw}\n"
+                      "spec: {replicas: many}\n"),
             "demo.yaml: document 1 (Service \"fw\"): spec.replicas: expected an integer from 0 "
             "to 4294967295, got \"many\"");
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  priority: -1\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  priority: -1\n")),
               HasSubstr("spec.priority: expected an integer from 0 to 4294967295, got \"-1\""));
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  action: {drop: yes}\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  action: {drop: yes}\n")),
               HasSubstr("spec.action.drop: expected true or false, got \"yes\""));
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  match: wan\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  match: wan\n")),
               HasSubstr("spec.match: expected a mapping, got \"wan\""));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\n"
-                      "spec: {services: fw}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\n"
+                        "spec: {services: fw}\n"),
               HasSubstr("spec.services: expected a list, got \"fw\""));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\n"
-                      "spec: {services: [fw, {a: b}]}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Chain\nmetadata: {name: c}\n"
+                        "spec: {services: [fw, {a: b}]}\n"),
               HasSubstr("spec.services[1]: expected a string, got a mapping"));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: [a]}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: [a]}\n"),
               HasSubstr("metadata.name: expected a string, got a list"));
 }
 
 TEST(ManifestTest, RejectsTwoTargetsOfOneChoice) {
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  action: {chain: web, drop: true}\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  action: {chain: web, drop: true}\n")),
               HasSubstr("spec.action.drop: cannot be set together with \"chain\""));
 }
 
 TEST(ManifestTest, RejectsDuplicateKeys) {
-  EXPECT_THAT(ErrorOf(RuleWithSpec("  priority: 1\n  priority: 2\n")),
+  EXPECT_THAT(DemoError(RuleWithSpec("  priority: 1\n  priority: 2\n")),
               HasSubstr("spec.priority: duplicate field"));
 }
 
 TEST(ManifestTest, RejectsMalformedYamlWithItsLine) {
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nspec: {services: [a, b}\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Chain\nspec: {services: [a, b}\n"),
               HasSubstr("demo.yaml: line 3, column "));
-  EXPECT_THAT(ErrorOf("apiVersion: onvm/v1\nkind: Chain\nmetadata: a: b\n"),
+  EXPECT_THAT(DemoError("apiVersion: onvm/v1\nkind: Chain\nmetadata: a: b\n"),
               HasSubstr("demo.yaml: line 3,"));
 }
 
 TEST(ManifestTest, RejectsDocumentsThatAreNotMappings) {
-  EXPECT_EQ(ErrorOf("just a string\n"),
+  EXPECT_EQ(DemoError("just a string\n"),
             "demo.yaml: document 1: expected a mapping with apiVersion, kind, metadata and spec");
-  EXPECT_THAT(ErrorOf("[1, 2]\n"), HasSubstr("document 1: expected a mapping"));
+  EXPECT_THAT(DemoError("[1, 2]\n"), HasSubstr("document 1: expected a mapping"));
 }
 
 class ManifestFilesTest : public ::testing::Test {

@@ -7,22 +7,18 @@
 #include "google/protobuf/text_format.h"
 #include "google/protobuf/util/message_differencer.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
 
+using ::onvm::cli::testing::ParseText;
+
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
-
 v1::Rule SampleRule() {
-  return Parse<v1::Rule>(R"pb(
+  return ParseText<v1::Rule>(R"pb(
     api_version: "onvm/v1"
     kind: "Rule"
     metadata { name: "web-in" generation: 2 }
@@ -47,7 +43,7 @@ TEST(TableTest, AlignsColumnsWithoutTrailingBlanks) {
 }
 
 TEST(TablesTest, Services) {
-  std::vector<v1::Service> items = {Parse<v1::Service>(R"pb(
+  std::vector<v1::Service> items = {ParseText<v1::Service>(R"pb(
     metadata { name: "fw" }
     spec {
       replicas: 2
@@ -62,18 +58,18 @@ TEST(TablesTest, Services) {
 }
 
 TEST(TablesTest, Chains) {
-  std::vector<v1::Chain> items = {Parse<v1::Chain>(R"pb(metadata { name: "web" }
-                                                        spec {
-                                                          services: "fw"
-                                                          services: "mon"
-                                                          then { out: "lan" }
-                                                        }
-                                                        status { id: 1 })pb"),
-                                  Parse<v1::Chain>(R"pb(metadata { name: "sink" }
-                                                        spec {
-                                                          services: "fw"
-                                                          then { drop: true }
-                                                        })pb")};
+  std::vector<v1::Chain> items = {ParseText<v1::Chain>(R"pb(metadata { name: "web" }
+                                                            spec {
+                                                              services: "fw"
+                                                              services: "mon"
+                                                              then { out: "lan" }
+                                                            }
+                                                            status { id: 1 })pb"),
+                                  ParseText<v1::Chain>(R"pb(metadata { name: "sink" }
+                                                            spec {
+                                                              services: "fw"
+                                                              then { drop: true }
+                                                            })pb")};
   EXPECT_EQ(MakeTable(items, false).Render(),
             "NAME   ID   SERVICES   THEN\n"
             "web    1    fw,mon     out:lan\n"
@@ -100,7 +96,7 @@ TEST(TablesTest, Summaries) {
 }
 
 TEST(TablesTest, PortsAndInstances) {
-  std::vector<v1::Port> ports = {Parse<v1::Port>(R"pb(
+  std::vector<v1::Port> ports = {ParseText<v1::Port>(R"pb(
     metadata { name: "wan" }
     spec { devargs: "net_null0" }
     status { port_id: 0 link_up: true mac: "02:00:00:00:00:01" rx_packets: 5 tx_packets: 6 }
@@ -110,7 +106,7 @@ TEST(TablesTest, PortsAndInstances) {
             "wan    0    up     02:00:00:00:00:01   5         6\n");
   EXPECT_THAT(MakeTable(ports, true).Render(), HasSubstr("net_null0"));
 
-  std::vector<v1::Instance> instances = {Parse<v1::Instance>(R"pb(
+  std::vector<v1::Instance> instances = {ParseText<v1::Instance>(R"pb(
     metadata { name: "fw-3" }
     spec { service: "fw" }
     status {
@@ -192,7 +188,7 @@ TEST(JsonTest, OutputParsesBackAsAManifest) {
 // bytes, 1417 or 1801 characters as JSON, 1203 characters as YAML (\x00),
 // more than the 1024 yaml-cpp takes for an implicit key.
 TEST(OutputTest, UnusualStringsParseBackFromYamlAndJson) {
-  v1::Service service = Parse<v1::Service>(R"pb(
+  v1::Service service = ParseText<v1::Service>(R"pb(
     api_version: "onvm/v1"
     kind: "Service"
     metadata { name: "fw" }
@@ -260,7 +256,7 @@ TEST(YamlTest, AmbiguousStringsAreQuoted) {
   for (const char* text : {"fw", "80-443", "192.0.2.0/24", "net_null0", "web-in", "tcp"}) {
     EXPECT_FALSE(YamlNeedsQuotes(text)) << text;
   }
-  const v1::Service service = Parse<v1::Service>(R"pb(
+  const v1::Service service = ParseText<v1::Service>(R"pb(
     api_version: "onvm/v1"
     kind: "Service"
     metadata { name: "123" }

@@ -14,19 +14,15 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
 
+using ::onvm::cli::testing::ParseText;
+
 using ::testing::HasSubstr;
 using ::testing::Optional;
-
-template <typename T>
-T Parse(const std::string& text) {
-  T message;
-  EXPECT_TRUE(google::protobuf::TextFormat::ParseFromString(text, &message)) << text;
-  return message;
-}
 
 // The engine's latency bounds (ONVM_STATS_LATENCY_BOUNDS_NS) in seconds.
 const std::vector<double>& EngineBounds() {
@@ -105,12 +101,12 @@ TEST(TrafficTablesTest, WideChainsShowPacketsAndLatency) {
   web.mutable_spec()->add_services("mon");
   web.mutable_metadata()->set_generation(3);
   const std::vector<v1::Chain> items = {
-      web, Parse<v1::Chain>(R"pb(metadata { name: "sink" generation: 1 }
-                                 spec {
-                                   services: "fw"
-                                   then { drop: true }
-                                 }
-                                 status { id: 2 })pb")};
+      web, ParseText<v1::Chain>(R"pb(metadata { name: "sink" generation: 1 }
+                                     spec {
+                                       services: "fw"
+                                       then { drop: true }
+                                     }
+                                     status { id: 2 })pb")};
   // The default table stays narrow.
   EXPECT_EQ(MakeTable(items, false).Render(),
             "NAME   ID   SERVICES   THEN\n"
@@ -167,17 +163,17 @@ TEST(RenderTopTest, RatesAndIntervalLatencies) {
   before.at = absl::FromUnixSeconds(1000);
   now.at = before.at + absl::Seconds(2);
 
-  before.ports.push_back(Parse<v1::Port>(R"pb(
+  before.ports.push_back(ParseText<v1::Port>(R"pb(
     metadata { name: "in" }
     status { link_up: true rx_packets: 1000 rx_bytes: 64000 })pb"));
-  now.ports.push_back(Parse<v1::Port>(R"pb(
+  now.ports.push_back(ParseText<v1::Port>(R"pb(
     metadata { name: "in" }
     status { link_up: true rx_packets: 3000 rx_bytes: 192000 no_match_dropped: 10 })pb"));
-  before.instances.push_back(Parse<v1::Instance>(R"pb(
+  before.instances.push_back(ParseText<v1::Instance>(R"pb(
     metadata { name: "fwd-1" }
     spec { service: "fwd" }
     status { pid: 42 state: RUNNING rx_packets: 100 tx_packets: 100 })pb"));
-  now.instances.push_back(Parse<v1::Instance>(R"pb(
+  now.instances.push_back(ParseText<v1::Instance>(R"pb(
     metadata { name: "fwd-1" }
     spec { service: "fwd" }
     status { pid: 42 state: DRAINING rx_packets: 300 tx_packets: 300 })pb"));

@@ -15,9 +15,14 @@
 #include "gmock/gmock.h"
 #include "google/protobuf/text_format.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
+
+using ::onvm::cli::testing::kDemoManifest;
+
+using ::onvm::cli::testing::RunOnvmctl;
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
@@ -25,26 +30,7 @@ using ::testing::IsEmpty;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-constexpr char kDemo[] = ONVM_SOURCE_DIR "/deploy/examples/demo-chain.yaml";
-
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
-
-Result RunOnvmctl(std::vector<std::string> args, const char* env_server = nullptr,
-                  const std::string& stdin_text = "") {
-  std::istringstream in(stdin_text);
-  std::ostringstream out, err;
-  Environment env;
-  env.onvm_server = env_server;
-  env.in = &in;
-  env.out = &out;
-  env.err = &err;
-  const int code = RunCli(args, env);
-  return {code, out.str(), err.str()};
-}
+using Result = ::onvm::cli::testing::CliResult;
 
 class VerbsTest : public ::testing::Test {
  protected:
@@ -64,13 +50,13 @@ TEST_F(VerbsTest, EmptyListSaysSoOnStderr) {
 }
 
 TEST_F(VerbsTest, ApplyThenGet) {
-  Result r = Ctl({"apply", "-f", kDemo});
+  Result r = Ctl({"apply", "-f", kDemoManifest});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "service/fwd created\nchain/demo created\nrule/demo-in created\n");
   EXPECT_EQ(agent_.state().apply_calls, 1);  // One request for the whole file.
   EXPECT_EQ(agent_.state().last_apply.resources_size(), 3);
 
-  r = Ctl({"apply", "-f", kDemo});
+  r = Ctl({"apply", "-f", kDemoManifest});
   EXPECT_EQ(r.out, "service/fwd unchanged\nchain/demo unchanged\nrule/demo-in unchanged\n");
 
   r = Ctl({"get", "svc"});
@@ -91,7 +77,7 @@ TEST_F(VerbsTest, ApplyThenGet) {
 }
 
 TEST_F(VerbsTest, ApplyFromStdinReportsConfigured) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   Result r =
       Ctl({"apply", "-f", "-"},
           "apiVersion: onvm/v1\nkind: Service\nmetadata: {name: fwd}\nspec: {replicas: 3}\n");
@@ -100,7 +86,7 @@ TEST_F(VerbsTest, ApplyFromStdinReportsConfigured) {
 }
 
 TEST_F(VerbsTest, GetOneAsJsonAndListAsYaml) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   Result r = Ctl({"get", "svc", "fwd", "-o", "json"});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, StartsWith("{\n    \"apiVersion\": \"onvm/v1\",\n    \"kind\": \"Service\","));
@@ -139,7 +125,7 @@ TEST_F(VerbsTest, ServerErrorsExitOne) {
 }
 
 TEST_F(VerbsTest, GetSeveralNamesPrintsFoundOnesAndFails) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   Result r = Ctl({"get", "svc", "fwd", "ghost", "-o", "name"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.out, "service/fwd\n");
@@ -174,7 +160,7 @@ TEST_F(VerbsTest, PortsAndInstances) {
 }
 
 TEST_F(VerbsTest, DeleteByName) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   Result r = Ctl({"delete", "svc", "fwd"});
   EXPECT_EQ(r.code, 1);
   EXPECT_EQ(r.err, "Error from server (Conflict): service \"fwd\" is used by chain \"demo\"\n");
@@ -191,13 +177,13 @@ TEST_F(VerbsTest, DeleteByName) {
 }
 
 TEST_F(VerbsTest, DeleteFromFileGoesInReverseDependencyOrder) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
-  Result r = Ctl({"delete", "-f", kDemo});
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
+  Result r = Ctl({"delete", "-f", kDemoManifest});
   EXPECT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out, "rule/demo-in deleted\nchain/demo deleted\nservice/fwd deleted\n");
   EXPECT_THAT(agent_.state().deleted, ElementsAre("rule/demo-in", "chain/demo", "service/fwd"));
 
-  r = Ctl({"delete", "-f", kDemo});
+  r = Ctl({"delete", "-f", kDemoManifest});
   EXPECT_EQ(r.code, 1);
   EXPECT_THAT(r.err, HasSubstr("(NotFound): rule \"demo-in\" not found"));
   EXPECT_THAT(r.err, HasSubstr("(NotFound): service \"fwd\" not found"));
@@ -227,10 +213,10 @@ TEST_F(VerbsTest, UsageErrorsExitTwo) {
       {"get", "svc", "-f", "x.yaml"},
       {"get", "--nope"},
       {"apply"},
-      {"apply", "-f", kDemo, "extra"},
+      {"apply", "-f", kDemoManifest, "extra"},
       {"delete", "port", "wan"},
       {"delete", "svc"},
-      {"delete", "-f", kDemo, "svc", "fwd"},
+      {"delete", "-f", kDemoManifest, "svc", "fwd"},
       {"version", "extra"},
   };
   for (const std::vector<std::string>& args : cases) {
@@ -249,7 +235,7 @@ TEST(CliTest, UnreachableAgentExitsThreeWithOneLine) {
             "onvm-agent running? check --server or ONVM_SERVER)\n");
   EXPECT_THAT(r.out, IsEmpty());
 
-  r = RunOnvmctl({"--server", "unix:/nonexistent-onvm-dir/b.sock", "delete", "-f", kDemo},
+  r = RunOnvmctl({"--server", "unix:/nonexistent-onvm-dir/b.sock", "delete", "-f", kDemoManifest},
                  "unix:/nonexistent-onvm-dir/a.sock");
   EXPECT_EQ(r.code, 3);
   EXPECT_THAT(r.err, HasSubstr("at unix:/nonexistent-onvm-dir/b.sock ("));
@@ -338,7 +324,7 @@ TEST(CliTest, VersionWithoutAgentPrintsClientThenExitsThree) {
 class NewVerbsTest : public VerbsTest {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+    ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
     std::lock_guard lock(agent_.state().mu);
     FakeState& s = agent_.state();
     google::protobuf::TextFormat::ParseFromString(

@@ -8,6 +8,7 @@
 #include "fake_agent.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
@@ -17,11 +18,7 @@ using ::testing::HasSubstr;
 using ::testing::Not;
 using ::testing::StartsWith;
 
-struct Result {
-  int code;
-  std::string out;
-  std::string err;
-};
+using Result = ::onvm::cli::testing::CliResult;
 
 v1::Event MakeEvent(uint64_t seq, v1::Event::Type type, const std::string& kind,
                     const std::string& name, const std::string& message) {
@@ -67,14 +64,7 @@ class WatchTest : public ::testing::Test {
 
   Result Ctl(std::vector<std::string> args) {
     args.insert(args.begin(), {"--server", agent_.address()});
-    std::istringstream in;
-    std::ostringstream out, err;
-    Environment env;
-    env.in = &in;
-    env.out = &out;
-    env.err = &err;
-    const int code = RunCli(args, env);
-    return {code, out.str(), err.str()};
+    return ::onvm::cli::testing::RunOnvmctl(std::move(args));
   }
 
   testing::FakeAgent agent_;

@@ -8,15 +8,16 @@
 #include "fake_agent.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "test/cli/cli_test_util.h"
 
 namespace onvm::cli {
 namespace {
 
+using ::onvm::cli::testing::kDemoManifest;
+
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::MatchesRegex;
-
-constexpr char kDemo[] = ONVM_SOURCE_DIR "/deploy/examples/demo-chain.yaml";
 
 std::string Services(const std::vector<std::string>& names) {
   std::string out;
@@ -29,22 +30,11 @@ std::string Services(const std::vector<std::string>& names) {
 
 class WriteVerbsTest : public ::testing::Test {
  protected:
-  struct Result {
-    int code;
-    std::string out;
-    std::string err;
-  };
+  using Result = ::onvm::cli::testing::CliResult;
 
   Result Ctl(std::vector<std::string> args, const std::string& stdin_text = "") {
     args.insert(args.begin(), {"--server", agent_.address()});
-    std::istringstream in(stdin_text);
-    std::ostringstream out, err;
-    Environment env;
-    env.in = &in;
-    env.out = &out;
-    env.err = &err;
-    const int code = RunCli(args, env);
-    return {code, out.str(), err.str()};
+    return ::onvm::cli::testing::RunOnvmctl(std::move(args), nullptr, stdin_text);
   }
 
   testing::FakeAgent agent_;
@@ -62,7 +52,7 @@ TEST_F(WriteVerbsTest, GetFollowsEveryPage) {
 
 TEST_F(WriteVerbsTest, ApplyServerDryRunChangesNothing) {
   ASSERT_EQ(Ctl({"apply", "-f", "-"}, Services({"keep"})).code, 0);
-  Result r = Ctl({"apply", "-f", kDemo, "--dry-run=server"});
+  Result r = Ctl({"apply", "-f", kDemoManifest, "--dry-run=server"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_EQ(r.out,
             "service/fwd created (server dry run)\nchain/demo created (server dry run)\n"
@@ -70,14 +60,14 @@ TEST_F(WriteVerbsTest, ApplyServerDryRunChangesNothing) {
   EXPECT_TRUE(agent_.state().last_apply.validate_only());
   EXPECT_EQ(Ctl({"get", "services", "-o", "name"}).out, "service/keep\n");
   // --dry-run=none is a real apply.
-  r = Ctl({"apply", "-f", kDemo, "--dry-run", "none"});
+  r = Ctl({"apply", "-f", kDemoManifest, "--dry-run", "none"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_FALSE(agent_.state().last_apply.validate_only());
   EXPECT_EQ(r.out, "service/fwd created\nchain/demo created\nrule/demo-in created\n");
 }
 
 TEST_F(WriteVerbsTest, DryRunOtherThanServerIsAUsageError) {
-  Result r = Ctl({"apply", "-f", kDemo, "--dry-run=client"});
+  Result r = Ctl({"apply", "-f", kDemoManifest, "--dry-run=client"});
   EXPECT_EQ(r.code, 2);
   EXPECT_THAT(r.err, HasSubstr("--dry-run=client is not supported"));
   r = Ctl({"delete", "rule", "x", "--dry-run=maybe"});
@@ -108,7 +98,7 @@ TEST_F(WriteVerbsTest, PruneDeletesWhatTheFilesLack) {
 
 TEST_F(WriteVerbsTest, LostAnswerIsRetriedWithTheSameRequestId) {
   agent_.state().apply_answers_lost = 1;
-  Result r = Ctl({"apply", "-f", kDemo});
+  Result r = Ctl({"apply", "-f", kDemoManifest});
   ASSERT_EQ(r.code, 0) << r.err;
   // The first attempt created everything; the retry got that answer, not
   // "unchanged".
@@ -121,12 +111,12 @@ TEST_F(WriteVerbsTest, LostAnswerIsRetriedWithTheSameRequestId) {
                                    "[0-9a-f]{12}-[0-9]+"));
 
   // Another run, another id.
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   EXPECT_NE(agent_.state().request_ids.back(), ids[0]);
 }
 
 TEST_F(WriteVerbsTest, DeleteServerDryRunChecksButKeeps) {
-  ASSERT_EQ(Ctl({"apply", "-f", kDemo}).code, 0);
+  ASSERT_EQ(Ctl({"apply", "-f", kDemoManifest}).code, 0);
   ASSERT_EQ(Ctl({"apply", "-f", "-"}, Services({"a", "b"})).code, 0);
   Result r = Ctl({"delete", "svc", "a", "b", "--dry-run=server"});
   ASSERT_EQ(r.code, 0) << r.err;
