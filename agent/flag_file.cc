@@ -9,6 +9,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_format.h"
+#include "onvm/file_contents.h"
 
 namespace onvm::agent {
 namespace {
@@ -40,18 +41,11 @@ absl::StatusOr<std::string> ReadFlagFile(const std::string& flag, const std::str
         "group) only, e.g. chmod 600 %s",
         what, st.st_mode & 07777, path));
   }
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return absl::InvalidArgumentError(absl::StrCat(what, ": ", std::strerror(errno)));
+  absl::StatusOr<std::string> contents = ReadFileContents(path);
+  if (!contents.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat(what, ": ", contents.status().message()));
   }
-  std::string contents;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) contents.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::InvalidArgumentError(absl::StrCat(what, ": cannot read it"));
-  if (contents.empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": empty"));
+  if (contents->empty()) return absl::InvalidArgumentError(absl::StrCat(what, ": empty"));
   return contents;
 }
 

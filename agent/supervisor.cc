@@ -12,6 +12,7 @@
 #include "absl/time/clock.h"
 #include "agent/log.h"
 #include "agent/request_cache.h"
+#include "onvm/fnv1a.h"
 
 namespace onvm::agent {
 namespace {
@@ -58,14 +59,9 @@ std::string Seconds(absl::Duration d) { return absl::StrCat(absl::ToDoubleSecond
 std::string LaunchFingerprint(const ServiceSpec& spec) {
   ServiceSpec launch_only = spec;
   launch_only.clear_replicas();
-  // FNV-1a: the same value in every agent process (a restarted agent
-  // compares it with the one in a replica's environment), unlike
-  // absl::Hash, which is seeded per process.
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (const unsigned char c : DeterministicBytes(launch_only)) {
-    h = (h ^ c) * 0x100000001b3ull;
-  }
-  return absl::StrCat(absl::Hex(h, absl::kZeroPad16));
+  // The same value in every agent process: a restarted agent compares it
+  // with the one in a replica's environment.
+  return absl::StrCat(absl::Hex(Fnv1a(DeterministicBytes(launch_only)), absl::kZeroPad16));
 }
 
 Supervisor::Supervisor(SupervisorOptions options, EngineLink* link, EventHub* events)

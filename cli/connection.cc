@@ -12,6 +12,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "grpcpp/support/client_interceptor.h"
+#include "onvm/file_contents.h"
 
 namespace onvm::cli {
 namespace {
@@ -19,18 +20,12 @@ namespace {
 using grpc::experimental::InterceptionHookPoints;
 
 absl::StatusOr<std::string> ReadFile(absl::string_view flag, const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) {
-    return absl::FailedPreconditionError(absl::StrCat(flag, " ", path, ": ", std::strerror(errno)));
+  absl::StatusOr<std::string> contents = ReadFileContents(path);
+  if (!contents.ok()) {
+    return absl::FailedPreconditionError(
+        absl::StrCat(flag, " ", path, ": ", contents.status().message()));
   }
-  std::string contents;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) contents.append(buf, n);
-  const bool failed = std::ferror(f) != 0;
-  std::fclose(f);
-  if (failed) return absl::FailedPreconditionError(absl::StrCat(flag, " ", path, ": read error"));
-  if (contents.empty()) {
+  if (contents->empty()) {
     return absl::FailedPreconditionError(absl::StrCat(flag, " ", path, ": empty"));
   }
   return contents;

@@ -8,6 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/synchronization/mutex.h"
+#include "onvm/fnv1a.h"
 
 namespace onvm::agent::openflow {
 namespace {
@@ -55,15 +56,6 @@ class PortCache {
   absl::Mutex mu_;
   std::vector<EnginePort> last_ ABSL_GUARDED_BY(mu_);
 };
-
-uint64_t Fnv1a(const std::string& s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
-}
 
 }  // namespace
 

@@ -10,6 +10,7 @@
 #include "absl/strings/str_split.h"
 #include "agent/openflow/codec.h"
 #include "agent/openflow/error.h"
+#include "onvm/fnv1a.h"
 #include "onvm/match.h"
 
 namespace onvm::agent::openflow {
@@ -163,15 +164,6 @@ absl::Status AddPrefix(uint8_t v4_field, uint8_t v6_field, const std::string& te
   AddMasked(p->version == 4 ? v4_field : v6_field, Bytes(p->addr, p->addr + width),
             PrefixMask(p->length, width), out);
   return absl::OkStatus();
-}
-
-uint64_t Fnv1a(absl::string_view s) {
-  uint64_t h = 0xcbf29ce484222325ull;
-  for (char c : s) {
-    h ^= static_cast<uint8_t>(c);
-    h *= 0x100000001b3ull;
-  }
-  return h;
 }
 
 }  // namespace

@@ -21,6 +21,7 @@
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "onvm/file_contents.h"
 #include "onvm/names.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/chain.grpc.pb.h"
@@ -38,12 +39,7 @@ namespace onvm::agent::testing {
 // is nothing to wait on but the outcome).
 inline bool Eventually(const std::function<bool()>& done,
                        std::chrono::milliseconds timeout = std::chrono::seconds(5)) {
-  const auto deadline = std::chrono::steady_clock::now() + timeout;
-  while (!done()) {
-    if (std::chrono::steady_clock::now() > deadline) return false;
-    std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  return true;
+  return WaitFor(done, timeout);
 }
 
 // Members are public so that helpers outside the test body can make calls.
@@ -63,14 +59,14 @@ class AgentFixture : public ::testing::Test {
     absl::StatusOr<std::unique_ptr<AgentServer>> agent = AgentServer::Start(options);
     ASSERT_TRUE(agent.ok()) << agent.status();
     agent_ = *std::move(agent);
-    auto channel = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
-    services_ = onvm::v1::Services::NewStub(channel);
-    chains_ = onvm::v1::Chains::NewStub(channel);
-    rules_ = onvm::v1::Rules::NewStub(channel);
-    manifests_ = onvm::v1::Manifests::NewStub(channel);
-    ports_ = onvm::v1::Ports::NewStub(channel);
-    instances_ = onvm::v1::Instances::NewStub(channel);
-    engine_api_ = onvm::v1::Engine::NewStub(channel);
+    channel_ = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
+    services_ = onvm::v1::Services::NewStub(channel_);
+    chains_ = onvm::v1::Chains::NewStub(channel_);
+    rules_ = onvm::v1::Rules::NewStub(channel_);
+    manifests_ = onvm::v1::Manifests::NewStub(channel_);
+    ports_ = onvm::v1::Ports::NewStub(channel_);
+    instances_ = onvm::v1::Instances::NewStub(channel_);
+    engine_api_ = onvm::v1::Engine::NewStub(channel_);
     ASSERT_TRUE(Eventually([&] { return engine_->config_count() > 0; }));
   }
 
@@ -128,15 +124,9 @@ class AgentFixture : public ::testing::Test {
     return out;
   }
 
+  // The state file's bytes; empty if there is none.
   std::string StateFile() const {
-    FILE* f = std::fopen(absl::StrCat(state_dir_.path(), "/state.json").c_str(), "rb");
-    if (f == nullptr) return "";
-    std::string out;
-    char buf[4096];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-    std::fclose(f);
-    return out;
+    return ReadFileContents(absl::StrCat(state_dir_.path(), "/state.json")).value_or("");
   }
 
   uint64_t DesiredGeneration() {
@@ -163,6 +153,7 @@ class AgentFixture : public ::testing::Test {
   std::string engine_name_;
   std::unique_ptr<FakeEngine> engine_;
   std::unique_ptr<AgentServer> agent_;
+  std::shared_ptr<grpc::Channel> channel_;
   std::unique_ptr<onvm::v1::Services::Stub> services_;
   std::unique_ptr<onvm::v1::Chains::Stub> chains_;
   std::unique_ptr<onvm::v1::Rules::Stub> rules_;

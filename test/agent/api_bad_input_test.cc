@@ -39,6 +39,7 @@
 #include "onvm/v1/port.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
+#include "test/agent/agent_fixture.h"
 #include "test/agent/fake_engine.h"
 #include "test/agent/test_util.h"
 
@@ -55,44 +56,13 @@ using ::onvm::agent::testing::TempDir;
 using ::testing::HasSubstr;
 using Code = grpc::StatusCode;
 
-std::string ReadAll(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return "";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
-
 const std::string kNotUtf8 = "fw\xff\xfe";
 
-class ApiBadInputTest : public ::testing::Test {
+class ApiBadInputTest : public testing::AgentFixture {
  protected:
   void SetUp() override {
-    setenv("ONVM_RUN_DIR", run_dir_.path().c_str(), 1);
-    static int n = 0;
-    engine_name_ = absl::StrCat("badinput-", getpid(), "-", ++n);
-    engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
-                                           std::vector<std::string>{"wan", "lan"});
-    AgentOptions options;
-    options.engine = engine_name_;
-    options.listen = absl::StrCat("unix:", run_dir_.path(), "/agent.sock");
-    options.metrics_listen = "127.0.0.1:0";
-    options.state_dir = state_dir_.path();
-    absl::StatusOr<std::unique_ptr<AgentServer>> agent = AgentServer::Start(options);
-    ASSERT_TRUE(agent.ok()) << agent.status();
-    agent_ = *std::move(agent);
-    channel_ = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
-    services_ = onvm::v1::Services::NewStub(channel_);
-    chains_ = onvm::v1::Chains::NewStub(channel_);
-    rules_ = onvm::v1::Rules::NewStub(channel_);
-    manifests_ = onvm::v1::Manifests::NewStub(channel_);
-    ports_ = onvm::v1::Ports::NewStub(channel_);
-    instances_ = onvm::v1::Instances::NewStub(channel_);
-    ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > 0; }, std::chrono::seconds(5)));
-
+    AgentFixture::SetUp();
+    if (HasFatalFailure()) return;
     // fw, mon, the chain web (fw, mon -> lan) and the rule web-in.
     onvm::v1::ApplyRequest base;
     *base.add_resources()->mutable_service() = MakeService("fw");
@@ -103,27 +73,6 @@ class ApiBadInputTest : public ::testing::Test {
     ASSERT_TRUE(
         Call([&](grpc::ClientContext* c) { return manifests_->Apply(c, base, &response); }).ok());
   }
-
-  // Runs one call with a fresh context and a deadline.
-  grpc::Status Call(const std::function<grpc::Status(grpc::ClientContext*)>& call) {
-    grpc::ClientContext ctx;
-    ctx.set_deadline(std::chrono::system_clock::now() + std::chrono::seconds(20));
-    return call(&ctx);
-  }
-
-  // Everything the agent serves about its desired state.
-  std::string Listed() {
-    std::string out;
-    onvm::v1::ListServicesResponse s;
-    onvm::v1::ListChainsResponse c;
-    onvm::v1::ListRulesResponse r;
-    EXPECT_TRUE(
-        Call([&](grpc::ClientContext* x) { return services_->ListServices(x, {}, &s); }).ok());
-    EXPECT_TRUE(Call([&](grpc::ClientContext* x) { return chains_->ListChains(x, {}, &c); }).ok());
-    EXPECT_TRUE(Call([&](grpc::ClientContext* x) { return rules_->ListRules(x, {}, &r); }).ok());
-    return s.DebugString() + c.DebugString() + r.DebugString();
-  }
-  std::string StateFile() { return ReadAll(absl::StrCat(state_dir_.path(), "/state.json")); }
 
   // The call fails with `code` and a message holding every one of `parts`,
   // and nothing changed.
@@ -226,19 +175,6 @@ class ApiBadInputTest : public ::testing::Test {
           [&](grpc::ClientContext* x) { return (stub->*del)(x, d, &resp); }, c.code, c.parts);
     }
   }
-
-  TempDir run_dir_;
-  TempDir state_dir_;
-  std::string engine_name_;
-  std::unique_ptr<FakeEngine> engine_;
-  std::unique_ptr<AgentServer> agent_;
-  std::shared_ptr<grpc::Channel> channel_;
-  std::unique_ptr<onvm::v1::Services::Stub> services_;
-  std::unique_ptr<onvm::v1::Chains::Stub> chains_;
-  std::unique_ptr<onvm::v1::Rules::Stub> rules_;
-  std::unique_ptr<onvm::v1::Manifests::Stub> manifests_;
-  std::unique_ptr<onvm::v1::Ports::Stub> ports_;
-  std::unique_ptr<onvm::v1::Instances::Stub> instances_;
 };
 
 TEST_F(ApiBadInputTest, ServicesRefuseEveryBadField) {

@@ -25,6 +25,7 @@
 #include "onvm/v1/event.grpc.pb.h"
 #include "onvm/v1/instance.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
+#include "test/agent/agent_fixture.h"
 #include "test/agent/fake_engine.h"
 #include "test/agent/test_util.h"
 
@@ -81,29 +82,11 @@ onvm::v1::WatchEventsRequest WatchKinds(std::vector<std::string> kinds) {
   return request;
 }
 
-class EventsTest : public ::testing::Test {
+class EventsTest : public testing::AgentFixture {
  protected:
   void SetUp() override {
-    setenv("ONVM_RUN_DIR", run_dir_.path().c_str(), 1);
-    static int n = 0;
-    engine_name_ = absl::StrCat("eventstest-", getpid(), "-", ++n);
-    engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
-                                           std::vector<std::string>{"wan", "lan"});
-    AgentOptions options;
-    options.engine = engine_name_;
-    options.listen = absl::StrCat("unix:", run_dir_.path(), "/agent.sock");
-    options.metrics_listen = "127.0.0.1:0";
-    options.state_dir = state_dir_.path();
-    absl::StatusOr<std::unique_ptr<AgentServer>> agent = AgentServer::Start(options);
-    ASSERT_TRUE(agent.ok()) << agent.status();
-    agent_ = *std::move(agent);
-    auto channel = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
-    events_ = onvm::v1::Events::NewStub(channel);
-    services_ = onvm::v1::Services::NewStub(channel);
-    manifests_ = onvm::v1::Manifests::NewStub(channel);
-    chains_ = onvm::v1::Chains::NewStub(channel);
-    instances_ = onvm::v1::Instances::NewStub(channel);
-    ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > 0; }, kTimeout));
+    AgentFixture::SetUp();
+    events_ = onvm::v1::Events::NewStub(channel_);
   }
 
   onvm::v1::ListEventsResponse List(onvm::v1::ListEventsRequest request = {}) {
@@ -139,16 +122,7 @@ class EventsTest : public ::testing::Test {
     return out.status().state();
   }
 
-  TempDir run_dir_;
-  TempDir state_dir_;
-  std::string engine_name_;
-  std::unique_ptr<FakeEngine> engine_;
-  std::unique_ptr<AgentServer> agent_;
   std::unique_ptr<onvm::v1::Events::Stub> events_;
-  std::unique_ptr<onvm::v1::Services::Stub> services_;
-  std::unique_ptr<onvm::v1::Manifests::Stub> manifests_;
-  std::unique_ptr<onvm::v1::Chains::Stub> chains_;
-  std::unique_ptr<onvm::v1::Instances::Stub> instances_;
 };
 
 TEST_F(EventsTest, AgentStartReportsEngineUp) {

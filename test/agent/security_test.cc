@@ -28,6 +28,7 @@
 #include "grpcpp/generic/generic_stub.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
+#include "onvm/file_contents.h"
 #include "onvm/names.h"
 #include "onvm/v1/apply.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
@@ -46,16 +47,7 @@ using Code = grpc::StatusCode;
 
 constexpr char kToken[] = "s3cret-token_0123456789";
 
-std::string ReadAll(const std::string& path) {
-  FILE* f = std::fopen(path.c_str(), "rb");
-  if (f == nullptr) return "";
-  std::string out;
-  char buf[4096];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), f)) > 0) out.append(buf, n);
-  std::fclose(f);
-  return out;
-}
+std::string ReadAll(const std::string& path) { return ReadFileContents(path).value_or(""); }
 
 void WriteFile(const std::string& path, const std::string& contents, mode_t mode) {
   FILE* f = std::fopen(path.c_str(), "wb");

@@ -16,30 +16,8 @@ std::string SourcePath(std::string_view relative) {
   return absl::StrCat(ONVM_SOURCE_DIR, "/", absl::string_view(relative.data(), relative.size()));
 }
 
-const char kForwardChain[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: fwd}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec:
-  services: [fwd]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: through}
-)";
-
 absl::StatusOr<size_t> ForwardTraffic(Stack& stack, size_t count) {
-  if (absl::Status st = stack.Apply(kForwardChain); !st.ok()) return st;
+  if (absl::Status st = stack.Apply(kForwardChainYaml); !st.ok()) return st;
   if (auto nf = stack.StartForwardNf("fwd"); !nf.ok()) return nf.status();
   auto in = stack.OpenPeer("in");
   if (!in.ok()) return in.status();

@@ -25,28 +25,6 @@ namespace {
 
 using ::testing::HasSubstr;
 
-constexpr char kChain[] = R"(
-apiVersion: onvm/v1
-kind: Service
-metadata: {name: fwd}
-spec: {replicas: 1}
----
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec:
-  services: [fwd]
-  then: {out: out}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec:
-  priority: 100
-  match: {inPort: in}
-  action: {chain: through}
-)";
-
 int ExitCode(const CommandResult& r) { return r.status.exited ? r.status.code : -1; }
 
 // The whitespace-separated cells of the first line of `text` whose first
@@ -110,7 +88,7 @@ class CliVerbsTest : public ::testing::Test {
     auto stack = Stack::Start();
     ASSERT_TRUE(stack.ok()) << stack.status();
     stack_ = *std::move(stack);
-    ASSERT_TRUE(stack_->Apply(kChain).ok());
+    ASSERT_TRUE(stack_->Apply(kForwardChainYaml).ok());
     auto nf = stack_->StartForwardNf("fwd");
     ASSERT_TRUE(nf.ok()) << nf.status();
     auto in = stack_->OpenPeer("in");
@@ -432,7 +410,7 @@ TEST_F(CliVerbsTest, ApplyServerDryRunChangesNothingAndPruneRemovesWhatTheSetLac
       stack_->Apply("apiVersion: onvm/v1\nkind: Service\nmetadata: {name: extra}\n");
   ASSERT_TRUE(extra.ok()) << extra;
   const std::string set = stack_->tmp().File("set.yaml");
-  ASSERT_TRUE(WriteFile(set, kChain));
+  ASSERT_TRUE(WriteFile(set, kForwardChainYaml));
   const std::string before = stack_->Onvmctl({"get", "services", "-o", "yaml"}).output;
 
   CommandResult r = stack_->Onvmctl({"apply", "-f", set, "--prune", "--dry-run=server"});

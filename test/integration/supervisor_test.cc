@@ -36,6 +36,20 @@ using onvm::v1::ReplicaStatus;
 using std::chrono::milliseconds;
 using std::chrono::seconds;
 
+// Chain `through` = [fwd] then out of `out`, and the rule sending all of
+// `in` into it: what kForwardChainYaml has besides its service.
+constexpr char kThroughChainYaml[] = R"(---
+apiVersion: onvm/v1
+kind: Chain
+metadata: {name: through}
+spec: {services: [fwd], then: {out: out}}
+---
+apiVersion: onvm/v1
+kind: Rule
+metadata: {name: from-in}
+spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
+)";
+
 // Running: exists and is not a zombie (an adopted replica's parent is
 // init, which may reap it late).
 bool Alive(pid_t pid) {
@@ -141,17 +155,7 @@ TEST_F(SupervisorTest, ReplicasArePinnedRestartedWithBackoffAndDrainedOnScaleDow
   const std::string placement = two_cpus ? "  placement: {cores: [1, 0]}\n" : "";
   ASSERT_TRUE(stack_
                   ->Apply(absl::StrCat(ServiceYaml("fwd", 2, BinPath("onvm-nf-forward"), placement),
-                                       R"(---
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec: {services: [fwd], then: {out: out}}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
-)"))
+                                       kThroughChainYaml))
                   .ok())
       << stack_->Logs();
 
@@ -236,17 +240,8 @@ spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
 
 TEST_F(SupervisorTest, DrainedInstanceGetsNoNewPacketsAndItsFlowsMoveToTheOther) {
   ASSERT_TRUE(stack_
-                  ->Apply(absl::StrCat(ServiceYaml("fwd", 2, BinPath("onvm-nf-forward")), R"(---
-apiVersion: onvm/v1
-kind: Chain
-metadata: {name: through}
-spec: {services: [fwd], then: {out: out}}
----
-apiVersion: onvm/v1
-kind: Rule
-metadata: {name: from-in}
-spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
-)"))
+                  ->Apply(absl::StrCat(ServiceYaml("fwd", 2, BinPath("onvm-nf-forward")),
+                                       kThroughChainYaml))
                   .ok())
       << stack_->Logs();
   const std::vector<ReplicaStatus> replicas = WaitRunning("fwd", 2);
