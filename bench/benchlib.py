@@ -44,6 +44,22 @@ def metric(text, name, labels):
     return float(m.group(1)) if m else None
 
 
+def split_cpus():
+    """(engine --lcores value, prefix that pins a control-plane command).
+
+    The engine's worker busy-polls; a control-plane process the scheduler
+    puts on that CPU waits a whole time slice for it. Production keeps the
+    agent off the data-path cores, so the benchmarks do too: the worker gets
+    the last CPU, the engine's control thread, the agent and the clients the
+    rest. On a single CPU nothing can be kept apart.
+    """
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        return f"0@{cpus[0]},1@{cpus[0]}", []
+    control = ",".join(str(c) for c in cpus[:-1])
+    return f"0@{cpus[0]},1@{cpus[-1]}", ["taskset", "-c", control]
+
+
 class Processes:
     """Processes a benchmark starts, each logging to a file in `work`; stop()
     ends them all, newest first, by pid."""
