@@ -53,10 +53,10 @@ absl::Status ValidateHeader(const T& r) {
 }
 
 absl::Status ValidateSpec(const onvm::v1::ServiceSpec& spec) {
-  if (spec.replicas() > ONVM_STATS_MAX_INSTANCES) {
+  if (spec.replicas() > ONVM_MAX_REPLICAS) {
     return InvalidField("spec.replicas",
-                        absl::StrCat(spec.replicas(), " is more than the engine's ",
-                                     ONVM_STATS_MAX_INSTANCES, " instance slots"));
+                        absl::StrCat(spec.replicas(), " is more than the ", ONVM_MAX_REPLICAS,
+                                     " instances one service can have"));
   }
   if (!onvm::v1::CoreMode_IsValid(spec.core_mode())) {
     return InvalidField(

@@ -47,7 +47,7 @@ struct Config {
   uint32_t rules;
 };
 constexpr Config kConfigs[] = {{"instances", 16, 64}, {"large", 256, 4096}};
-// Replicas per service: 128 instances as 16 services of 8.
+// Replicas per service: every instance slot, as services of 8.
 constexpr uint32_t kInstancesPerService = 8;
 
 // Custom counter names: the monitor NF's 15 (sdk/examples/monitor) and one

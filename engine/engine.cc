@@ -61,9 +61,12 @@ const char* LcoreRoleText(onvm_stats_lcore_role role) {
   }
 }
 
-// NFs take lcore ids from the top down so that they never collide with the
-// engine's own lcores (from 0 up) or with each other.
-unsigned NfLcoreId(uint32_t instance_id) { return RTE_MAX_LCORE - instance_id; }
+// The lcore id every NF initialises EAL with. An NF gives it up right after
+// attaching (rte_thread_unregister) and polls as LCORE_ID_ANY, so NFs share
+// no per-lcore mempool cache with the engine or each other, their number is
+// not bounded by RTE_MAX_LCORE, and a killed NF strands no mbufs in a cache.
+// The engine must not use the id itself while an NF initialises.
+constexpr unsigned kNfLcoreId = RTE_MAX_LCORE - 1;
 
 uint32_t FirstCpu(unsigned lcore) {
   const rte_cpuset_t set = rte_lcore_cpuset(lcore);
@@ -127,6 +130,10 @@ absl::Status Engine::Init() {
   if (workers.empty()) {
     return absl::InvalidArgumentError(
         "--lcores: need at least two lcores (control and one worker)");
+  }
+  if (rte_lcore_is_enabled(kNfLcoreId)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("--lcores: lcore id ", kNfLcoreId, " is reserved for NFs"));
   }
   if (workers.size() + 1 > ONVM_STATS_MAX_LCORES || workers.size() > kMaxQsbrThreads) {
     return absl::InvalidArgumentError(absl::StrCat("--lcores: at most ", ONVM_STATS_MAX_LCORES - 1,
@@ -336,12 +343,6 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), socket,
                              layout_.TxLcoreFor(nfs_->NextInstanceId(), socket), req.shared_core());
   if (!slot.ok()) return Error(slot.status());
-  const unsigned lcore_id = NfLcoreId((*slot)->instance_id);
-  if (rte_lcore_is_enabled(lcore_id)) {
-    nfs_->Release(*slot, mempools_->all());
-    return Error(absl::ResourceExhaustedError(
-        absl::StrCat("no free lcore id for another NF (the engine uses lcore ", lcore_id, ")")));
-  }
   Log(absl::StrCat("NF pid ", req.pid(), " registered as ", req.service(), "-",
                    (*slot)->instance_id));
   Response r;
@@ -353,7 +354,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
   reply->set_meta_dynfield(ONVM_PKT_META_DYNFIELD);
   reply->set_file_prefix(PathsForEngine(options_.name).file_prefix);
   reply->set_service_id(service_id);
-  reply->set_lcore_id(lcore_id);
+  reply->set_lcore_id(kNfLcoreId);
   reply->set_shm_memzone(NfTable::ShmName((*slot)->instance_id - 1));
   return r;
 }
@@ -382,7 +383,6 @@ Response Engine::NfReady(int conn_id, const onvm::engine::v1::NfReady& req) {
   stats_->SetCustomNames(slot->instance_id - 1, names);
   slot->custom_count = static_cast<uint32_t>(names.size());
   nfs_->MarkRunning(slot);
-  stats_->SetInstanceLcore(slot->instance_id - 1, NfLcoreId(slot->instance_id));
   Publish();
   Log(absl::StrCat(slot->service, "-", slot->instance_id, " running"));
   return Response();

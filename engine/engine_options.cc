@@ -2,6 +2,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <set>
 
 #include "absl/strings/ascii.h"
@@ -11,6 +12,7 @@
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
 #include "onvm/names.h"
+#include "onvm/stats_layout.h"
 
 namespace onvm::engine {
 namespace {
@@ -185,6 +187,19 @@ absl::StatusOr<EngineOptions> ParseEngineOptions(const std::vector<std::string>&
   return opts;
 }
 
+uint32_t DefaultMemoryMb(const EngineOptions& opts) {
+  // rte_mbuf, RTE_MBUF_DEFAULT_BUF_SIZE of data room, the mempool's object
+  // header and padding.
+  constexpr uint64_t kMbufBytes = 2560;
+  // An NF slot: rx and tx rings of pointers, their headers, onvm_nf_shm.
+  const uint64_t slot_bytes = 2 * (uint64_t{opts.ring_size} * sizeof(void*) + 4096);
+  constexpr uint64_t kHeadroomBytes = uint64_t{64} << 20;
+  const uint64_t bytes = uint64_t{opts.mbufs} * kMbufBytes +
+                         uint64_t{ONVM_STATS_MAX_INSTANCES} * slot_bytes + kHeadroomBytes;
+  constexpr uint64_t kPage = uint64_t{2} << 20;
+  return static_cast<uint32_t>((bytes + kPage - 1) / kPage * (kPage >> 20));
+}
+
 std::vector<std::string> BuildEalArgs(const EngineOptions& opts) {
   const EnginePaths paths = PathsForEngine(opts.name);
   std::vector<std::string> eal = {"onvm-engine", "--file-prefix", paths.file_prefix, "--proc-type",
@@ -205,9 +220,16 @@ std::vector<std::string> BuildEalArgs(const EngineOptions& opts) {
   }
   eal.push_back("--lcores");
   eal.push_back(opts.lcores.empty() ? DefaultLcores() : opts.lcores);
+  const bool eal_memory_given =
+      std::any_of(opts.extra_eal_args.begin(), opts.extra_eal_args.end(), [](const std::string& a) {
+        return absl::StartsWith(a, "-m") || absl::StartsWith(a, "--socket-mem");
+      });
   if (opts.socket_mem_mb > 0) {
     eal.push_back("--socket-mem");
     eal.push_back(absl::StrCat(opts.socket_mem_mb));
+  } else if (!eal_memory_given) {
+    eal.push_back("-m");
+    eal.push_back(absl::StrCat(DefaultMemoryMb(opts)));
   }
   eal.insert(eal.end(), opts.extra_eal_args.begin(), opts.extra_eal_args.end());
   return eal;

@@ -36,6 +36,17 @@ inline constexpr char kEngineUsage[] =
 // Parses argv (without argv[0]). Errors name the flag or port at fault.
 absl::StatusOr<EngineOptions> ParseEngineOptions(const std::vector<std::string>& args);
 
+// Hugepage memory (MB) the engine has EAL reserve at start (`-m`) unless
+// --socket-mem or an EAL -m/--socket-mem says otherwise: one mbuf pool, the
+// rings of every NF instance slot, and headroom for routing tables and for
+// what NFs allocate while they attach. EAL pins reserved memory, so NFs
+// attaching do not make the engine grow its memory. Growing it is a
+// synchronous round trip to every attached NF: with a few hundred NFs
+// starting at once it stalled the engine's control thread for seconds, and
+// growing it at an NF's request crashed the engine (DPDK 22.11). Beyond the
+// reservation, memory still grows on demand.
+uint32_t DefaultMemoryMb(const EngineOptions& opts);
+
 // EAL arguments: own --file-prefix, --no-pci unless a port is a PCI address
 // (then -a for exactly those), lcores, memory.
 std::vector<std::string> BuildEalArgs(const EngineOptions& opts);

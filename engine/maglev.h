@@ -46,8 +46,8 @@ class MaglevTable {
  public:
   // Table size M. A replica's share of the slots is binomial, so its
   // relative spread is sqrt((N-1)/M): with M = 65537 that is 1.5% at N = 16
-  // and 4.4% at N = 128 (ONVM_STATS_MAX_INSTANCES, the largest possible
-  // replica set), and the moved share of a scale event is 1/(N+1) +- 1.6%
+  // and 6.2% at N = 255 (ONVM_MAX_REPLICAS, the largest possible replica
+  // set), and the moved share of a scale event is 1/(N+1) +- 1.6%
   // (at 16411 slots it would be +-3%, too close to the 10% margin). Prime so
   // that `hash % M` depends on every bit of the flow hash; a compile-time
   // constant, so the modulo is a multiply and shift. One byte per entry:
@@ -55,7 +55,7 @@ class MaglevTable {
   static constexpr uint32_t kSize = 65537;
   // Entries are replica positions in one byte.
   static constexpr size_t kMaxReplicas = 255;
-  static_assert(ONVM_STATS_MAX_INSTANCES <= kMaxReplicas);
+  static_assert(ONVM_MAX_REPLICAS <= kMaxReplicas);
 
   // Builds the table for a replica set given by instance ids (any order, no
   // duplicates, 1..kMaxReplicas of them). Returns null for an empty,

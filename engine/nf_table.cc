@@ -107,6 +107,14 @@ absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
 absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& service,
                                           uint32_t service_id, int32_t pid, int socket,
                                           uint16_t tx_lcore, bool shared_core) {
+  const auto same_service = [&](const NfSlot& s) {
+    return s.state != NfState::kFree && s.service == service;
+  };
+  if (std::count_if(slots_.begin(), slots_.end(), same_service) >= ONVM_MAX_REPLICAS) {
+    return absl::ResourceExhaustedError(absl::StrCat("service \"", service, "\" already has ",
+                                                     ONVM_MAX_REPLICAS,
+                                                     " instances, the most one service can have"));
+  }
   for (uint32_t i = 0; i < slots_.size(); ++i) {
     NfSlot& s = slots_[i];
     if (s.state != NfState::kFree) continue;

@@ -107,7 +107,6 @@ void StatsSegment::ClaimInstance(uint32_t slot, uint32_t instance_id, int32_t pi
   CopyName(s.service, service);
   s.rx_packets = s.tx_packets = s.dropped_ring_full = s.dropped_by_handler = 0;
   s.rx_ring_count = s.tx_ring_count = s.reclaimed = 0;
-  s.lcore_id = 0;
   s.custom_count = 0;
   std::memset(s.custom_names, 0, sizeof(s.custom_names));
   std::memset(s.custom, 0, sizeof(s.custom));
@@ -204,10 +203,6 @@ void StatsSegment::SetRingCounts(uint32_t slot, uint64_t rx, uint64_t tx) {
 
 void StatsSegment::AddReclaimed(uint32_t slot, uint64_t n) {
   onvm_stats_add(&seg_->instances[slot].reclaimed, n);
-}
-
-void StatsSegment::SetInstanceLcore(uint32_t slot, uint32_t lcore_id) {
-  __atomic_store_n(&seg_->instances[slot].lcore_id, lcore_id, __ATOMIC_RELAXED);
 }
 
 void StatsSegment::SetCustomNames(uint32_t slot, const std::vector<std::string>& names) {

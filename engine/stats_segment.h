@@ -48,7 +48,6 @@ class StatsSegment {
   void SetMempoolInUse(uint32_t slot, uint64_t in_use);
   void SetRingCounts(uint32_t slot, uint64_t rx, uint64_t tx);
   void AddReclaimed(uint32_t slot, uint64_t n);
-  void SetInstanceLcore(uint32_t slot, uint32_t lcore_id);
   // Names of the instance's own counters (at most ONVM_STATS_MAX_CUSTOM,
   // validated), and their current values.
   void SetCustomNames(uint32_t slot, const std::vector<std::string>& names);

@@ -271,7 +271,6 @@ std::vector<InstanceStats> StatsReader::instances() const {
       s.rx_ring_count = Load(in.rx_ring_count);
       s.tx_ring_count = Load(in.tx_ring_count);
       s.reclaimed = Load(in.reclaimed);
-      s.lcore_id = Load32(in.lcore_id);
       const uint32_t n = std::min<uint32_t>(Load32(in.custom_count), ONVM_STATS_MAX_CUSTOM);
       s.custom.clear();
       for (uint32_t c = 0; c < n; ++c) {

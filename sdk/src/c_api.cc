@@ -129,7 +129,7 @@ const char* onvm_nf_ctx_engine(const onvm_nf_ctx* ctx) { return C(ctx).engine.c_
 const char* onvm_nf_ctx_service(const onvm_nf_ctx* ctx) { return C(ctx).service.c_str(); }
 uint32_t onvm_nf_ctx_service_id(const onvm_nf_ctx* ctx) { return C(ctx).service_id; }
 uint32_t onvm_nf_ctx_instance_id(const onvm_nf_ctx* ctx) { return C(ctx).instance_id; }
-unsigned onvm_nf_ctx_lcore(const onvm_nf_ctx* ctx) { return C(ctx).lcore; }
+unsigned onvm_nf_ctx_cpu(const onvm_nf_ctx* ctx) { return C(ctx).cpu; }
 int onvm_nf_ctx_socket_id(const onvm_nf_ctx* ctx) { return C(ctx).socket_id; }
 rte_mempool* onvm_nf_ctx_pktmbuf_pool(const onvm_nf_ctx* ctx) { return C(ctx).pktmbuf_pool; }
 

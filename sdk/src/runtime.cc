@@ -13,6 +13,7 @@
 #include <rte_pause.h>
 #include <rte_prefetch.h>
 #include <rte_ring.h>
+#include <rte_service_component.h>
 #include <sched.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -101,6 +102,7 @@ struct Attachment {
   rte_mempool* pool = nullptr;
   int meta_offset = -1;
   onvm_nf_shm* shm = nullptr;  // shared with the engine: counters, wake-up words
+  int socket = SOCKET_ID_ANY;  // NUMA node of the CPU the NF polls on
 };
 
 std::string RteError() {
@@ -125,8 +127,8 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
   static std::vector<std::string> eal_args;
   eal_args = {program, "--proc-type=secondary", absl::StrCat("--file-prefix=", file_prefix),
               "--no-pci", "--no-telemetry", "--log-level=lib.eal:error",
-              // The engine-assigned lcore id keeps this process's mempool
-              // cache apart from the engine's and other NFs'; the CPU is ours.
+              // The lcore id only lives until rte_thread_unregister below;
+              // the CPU binding stays.
               absl::StrCat("--lcores=", reply.lcore_id(), "@", core)};
   static std::vector<char*> eal_argv;
   eal_argv.clear();
@@ -135,11 +137,23 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
   if (rte_eal_init(static_cast<int>(eal_args.size()), eal_argv.data()) < 0) {
     return absl::UnavailableError(absl::StrCat("cannot attach to the shared memory of engine \"",
                                                engine, "\" (DPDK secondary, ", "file prefix \"",
-                                               file_prefix, "\", lcore ", core, "): ", RteError()));
+                                               file_prefix, "\", CPU ", core, "): ", RteError()));
   }
   *eal_up = true;
 
+  // EAL's service-core tables (about 150 KiB with RTE_MAX_LCORE 128) come
+  // from the engine's shared heap: a kill -9 would leak them, and with
+  // hundreds of NFs attaching they made the engine grow its hugepage memory
+  // on a secondary's request, which crashed the engine (DPDK 22.11, 150 NFs
+  // starting at once). NFs run no service cores; the tables go back at once.
+  rte_service_finalize();
   Attachment at;
+  at.socket = static_cast<int>(rte_socket_id());
+  // Every NF starts as the same lcore id, so none may keep it: as
+  // LCORE_ID_ANY this thread allocates and frees mbufs straight on the
+  // pool's ring, with no per-lcore cache that another NF could share or
+  // that a kill -9 would strand.
+  rte_thread_unregister();
   at.rx = rte_ring_lookup(reply.rx_ring().c_str());
   if (at.rx == nullptr) {
     return absl::NotFoundError(absl::StrCat(
@@ -430,8 +444,8 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
   absl::StatusOr<Attachment> at = Attach(program, ctx.engine, *reply, core, &eal_up);
   if (!at.ok()) return finish(kExitFailure, at.status().message());
   pkt_meta_offset = at->meta_offset;
-  ctx.lcore = rte_lcore_id();
-  ctx.socket_id = static_cast<int>(rte_socket_id());
+  ctx.cpu = core;
+  ctx.socket_id = at->socket;
   ctx.pktmbuf_pool = at->pool;
   ctx.tx_ring_ = at->tx;
   ctx.periodic_interval = std::chrono::milliseconds(hooks.periodic_ms);
@@ -460,7 +474,7 @@ int RunNf(int argc, char** argv, const NfHooks& hooks) {
                                              "\" did not accept the NF as ready: ", s.message()));
   }
   Print(program, absl::StrCat("instance ", ctx.instance_id, " of service \"", ctx.service,
-                              "\" (id ", ctx.service_id, ") running on lcore ", ctx.lcore));
+                              "\" (id ", ctx.service_id, ") running on CPU ", ctx.cpu));
 
   // 5. Poll until told to stop or the engine goes away.
   Loop loop(at->rx, at->tx, &*conn, opts->idle_sleep_us, opts->shared_core ? at->shm : nullptr);

@@ -139,7 +139,6 @@ TEST(StatsReaderTest, ReadsInstanceControlThreadFields) {
   fw.rx_ring_count = 31;
   fw.tx_ring_count = 7;
   fw.reclaimed = 96;
-  fw.lcore_id = 5;
   absl::StatusOr<std::unique_ptr<StatsReader>> reader = StatsReader::Open(fake.paths());
   ASSERT_TRUE(reader.ok()) << reader.status();
   std::vector<InstanceStats> instances = (*reader)->instances();
@@ -147,7 +146,6 @@ TEST(StatsReaderTest, ReadsInstanceControlThreadFields) {
   EXPECT_EQ(instances[0].rx_ring_count, 31u);
   EXPECT_EQ(instances[0].tx_ring_count, 7u);
   EXPECT_EQ(instances[0].reclaimed, 96u);
-  EXPECT_EQ(instances[0].lcore_id, 5u);
 }
 
 TEST(StatsReaderTest, ReadsAnNfsOwnCountersInOrderAndNoMoreThanDeclared) {

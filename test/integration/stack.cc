@@ -217,12 +217,18 @@ absl::StatusOr<Process*> Stack::StartNf(const std::string& binary, const std::st
 
 absl::StatusOr<onvm::v1::ListInstancesResponse> Stack::ListInstances() const {
   auto stub = onvm::v1::Instances::NewStub(channel_);
-  grpc::ClientContext ctx;
-  ctx.set_deadline(std::chrono::system_clock::now() + seconds(2));
-  onvm::v1::ListInstancesResponse resp;
-  grpc::Status st = stub->ListInstances(&ctx, {}, &resp);
-  if (!st.ok()) return absl::UnavailableError(st.error_message());
-  return resp;
+  onvm::v1::ListInstancesResponse all;
+  onvm::v1::ListInstancesRequest req;
+  do {
+    grpc::ClientContext ctx;
+    ctx.set_deadline(std::chrono::system_clock::now() + seconds(2));
+    onvm::v1::ListInstancesResponse page;
+    grpc::Status st = stub->ListInstances(&ctx, req, &page);
+    if (!st.ok()) return absl::UnavailableError(st.error_message());
+    all.mutable_items()->MergeFrom(page.items());
+    req.set_page_token(page.next_page_token());
+  } while (!req.page_token().empty());
+  return all;
 }
 
 std::optional<double> Stack::Metric(const std::string& name, const Labels& labels) const {

@@ -141,6 +141,7 @@ class Stack {
   absl::StatusOr<Process*> StartNf(const std::string& binary, const std::string& service,
                                    const std::vector<std::string>& extra_args = {});
 
+  // Every instance the agent lists (all pages).
   absl::StatusOr<onvm::v1::ListInstancesResponse> ListInstances() const;
   // Current value of one metric with exactly these labels (nullopt if absent
   // or unreachable).

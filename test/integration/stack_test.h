@@ -1,6 +1,6 @@
 // What the traffic-carrying integration tests share: a fixture with a whole
 // Stack and raw sockets on the test side of its `in` and `out` ports, the
-// engine's counters by name, and a timed poll.
+// engine's counters by name, a timed poll and a liveness check by pid.
 #ifndef ONVM_TEST_INTEGRATION_STACK_TEST_H_
 #define ONVM_TEST_INTEGRATION_STACK_TEST_H_
 
@@ -8,17 +8,30 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <fstream>
+#include <iterator>
 #include <memory>
 #include <optional>
 #include <string>
 #include <thread>
 
+#include "absl/strings/str_cat.h"
 #include "stack.h"
 
 namespace onvm::testing {
 
 // The engine's mbuf pool on the main socket (engine/mempools.cc).
 inline constexpr char kMainPool[] = "onvm_pktmbuf_pool";
+
+// Running: exists and is not a zombie (an adopted replica's parent is
+// init, which may reap it late).
+inline bool Alive(pid_t pid) {
+  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
+  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
+  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t paren = stat.rfind(')');
+  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
+}
 
 // Polls `cond` every 10 ms for up to `limit`; returns the time it took, or
 // nullopt if it never held.

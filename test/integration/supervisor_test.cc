@@ -50,16 +50,6 @@ metadata: {name: from-in}
 spec: {priority: 100, match: {inPort: in}, action: {chain: through}}
 )";
 
-// Running: exists and is not a zombie (an adopted replica's parent is
-// init, which may reap it late).
-bool Alive(pid_t pid) {
-  if (pid <= 0 || ::kill(pid, 0) != 0) return false;
-  std::ifstream in(absl::StrCat("/proc/", pid, "/stat"));
-  std::string stat((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  const size_t paren = stat.rfind(')');
-  return paren == std::string::npos || paren + 2 >= stat.size() || stat[paren + 2] != 'Z';
-}
-
 // The CPUs `pid` may run on, as the kernel lists them ("1", "0-3").
 std::string CpusAllowed(pid_t pid) {
   std::ifstream in(absl::StrCat("/proc/", pid, "/status"));

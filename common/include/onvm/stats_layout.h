@@ -18,9 +18,12 @@
 #include <stdint.h>
 
 #define ONVM_STATS_MAGIC 0x5441545354564e4fULL /* "ONVTSTAT" in little-endian byte order */
-#define ONVM_STATS_LAYOUT_VERSION 3u
+#define ONVM_STATS_LAYOUT_VERSION 4u
 #define ONVM_STATS_MAX_PORTS 32
-#define ONVM_STATS_MAX_INSTANCES 128
+#define ONVM_STATS_MAX_INSTANCES 256
+/* Running instances of one service: the engine spreads flows over them with
+ * a Maglev table of one-byte replica positions. */
+#define ONVM_MAX_REPLICAS 255
 /* Chain and rule slots are keyed by name and kept across configuration
  * changes (a rule's counter survives an unrelated edit). A new name takes a
  * slot that neither the running nor the next snapshot uses, so the slot
@@ -122,7 +125,6 @@ struct onvm_stats_instance {
   uint64_t rx_ring_count; /* packets waiting in the NF's rx ring */
   uint64_t tx_ring_count; /* packets waiting in its tx ring */
   uint64_t reclaimed;     /* mbufs it held when it died, returned to the pool */
-  uint32_t lcore_id;      /* DPDK lcore id the engine assigned */
   uint32_t custom_count;  /* custom counters declared (names below) */
   char custom_names[ONVM_STATS_MAX_CUSTOM][ONVM_STATS_CUSTOM_NAME_LEN];
   /* The NF's own counters, copied from its memzone by the control thread

@@ -81,7 +81,6 @@ struct InstanceStats {
   uint64_t rx_ring_count = 0;  // packets waiting in the NF's rx ring
   uint64_t tx_ring_count = 0;  // packets waiting in its tx ring
   uint64_t reclaimed = 0;      // mbufs returned to the pool after it died
-  uint32_t lcore_id = 0;
   // The NF's own counters (name, value), in declaration order.
   std::vector<std::pair<std::string, uint64_t>> custom;
 };

@@ -125,7 +125,7 @@ const char* onvm_nf_ctx_engine(const struct onvm_nf_ctx* ctx);
 const char* onvm_nf_ctx_service(const struct onvm_nf_ctx* ctx);
 uint32_t onvm_nf_ctx_service_id(const struct onvm_nf_ctx* ctx);
 uint32_t onvm_nf_ctx_instance_id(const struct onvm_nf_ctx* ctx);
-unsigned onvm_nf_ctx_lcore(const struct onvm_nf_ctx* ctx);
+unsigned onvm_nf_ctx_cpu(const struct onvm_nf_ctx* ctx);
 int onvm_nf_ctx_socket_id(const struct onvm_nf_ctx* ctx);
 struct rte_mempool* onvm_nf_ctx_pktmbuf_pool(const struct onvm_nf_ctx* ctx);
 /* Counted by the SDK, updated after every burst. */

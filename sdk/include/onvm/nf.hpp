@@ -176,8 +176,10 @@ struct NfContext {
   std::string service;
   uint32_t service_id = 0;
   uint32_t instance_id = 0;
-  unsigned lcore = 0;  // DPDK lcore (= CPU) the NF polls on
-  int socket_id = 0;   // its NUMA socket
+  // CPU the NF polls on. Its thread is not a DPDK lcore (rte_lcore_id() is
+  // LCORE_ID_ANY): mempool calls skip the per-lcore cache.
+  unsigned cpu = 0;
+  int socket_id = 0;  // its NUMA socket
   rte_mempool* pktmbuf_pool = nullptr;
   NfStats stats;
 
