@@ -3,9 +3,10 @@
 
 Starts onvm-engine (two net_null ports, --no-pci, its own file prefix) and
 onvm-agent on loopback, then runs build/bench/onvm-bench-api-latency twice:
-GetService, then Apply (each apply changes a rule, so it is validated
-and written to the state file with fsync before the call returns; the
-reconciler pushes it to the engine afterwards, on its own thread). Stops what it started, by pid. Target (issue 6): p99 < 5 ms
+GetService, then Apply (each apply changes a rule, so before the call
+returns it is validated, pushed to the engine, which compiles and swaps in
+the new rules, and written to the state file with fsync). Stops what it
+started, by pid. Target (issue 6): p99 < 5 ms
 at 500 requests/s. As in production, the agent and the client run off the
 engine worker's CPU (benchlib.split_cpus).
 
