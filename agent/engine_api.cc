@@ -50,13 +50,24 @@ grpc::Status EngineApi::GetEngine(grpc::ServerContext*, const onvm::v1::GetEngin
     }
   }
 
-  // The start time lives in the stats segment; take it only from the
-  // segment of the engine described above (or, disconnected, of a live one).
+  // The start time and the pools live in the stats segment; take them only
+  // from the segment of the engine described above (or, disconnected, of a
+  // live one).
   const std::shared_ptr<const StatsReader> reader = stats_->Get();
   if (reader != nullptr) {
     const StatsHeader header = reader->header();
     const bool same_engine =
         state.has_value() ? header.boot_id == state->boot_id() : reader->EngineAlive();
+    if (same_engine) {
+      for (const MempoolStats& in : reader->mempools()) {
+        onvm::v1::EngineMempool* out = response->add_mempools();
+        out->set_name(in.name);
+        out->set_socket(in.socket);
+        out->set_size(in.size);
+        out->set_cache_size(in.cache_size);
+        out->set_mbufs_in_use(in.mbufs_in_use);
+      }
+    }
     if (same_engine && header.start_time_ns > 0) {
       constexpr uint64_t kNsPerSec = 1'000'000'000u;
       google::protobuf::Timestamp* started = response->mutable_started_at();

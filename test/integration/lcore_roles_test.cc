@@ -42,6 +42,12 @@ TEST(LcoreRolesTest, SplitRxAndTxLcoresMoveEveryPacket) {
   EXPECT_TRUE(info.lcores(1).tx_ports().empty());
   EXPECT_EQ(info.lcores(2).role(), "tx");
   EXPECT_EQ(info.lcores(2).tx_ports_size(), 2);
+  // One pool, on the socket of the lcores, with the default 16383 mbufs.
+  ASSERT_EQ(info.mempools_size(), 1) << info.DebugString();
+  EXPECT_EQ(info.mempools(0).name(), "onvm_pktmbuf_pool");
+  EXPECT_EQ(info.mempools(0).socket(), info.lcores(1).socket());
+  EXPECT_EQ(info.mempools(0).size(), 16383u);
+  EXPECT_LE(info.mempools(0).mbufs_in_use(), info.mempools(0).size());
 
   const uint16_t split = TrafficStream::kFirstSrcPort + 32;
   ASSERT_TRUE(stack
