@@ -18,6 +18,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "agent/agent_server.h"
+#include "grpc/health/v1/health.grpc.pb.h"
 #include "grpcpp/create_channel.h"
 #include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
@@ -47,10 +48,17 @@ class AgentFixture : public ::testing::Test {
  public:
   void SetUp() override {
     setenv("ONVM_RUN_DIR", run_dir_.path().c_str(), 1);
-    static int n = 0;
-    engine_name_ = absl::StrCat("fixture-", getpid(), "-", ++n);
+    engine_name_ = UniqueEngine();
     engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
                                            std::vector<std::string>{"wan", "lan"});
+    StartAgent();
+  }
+
+  // Starts an agent on the fixture's engine, socket and state directory
+  // (again after agent_->Shutdown(), to test a restart), connects the stubs
+  // and waits until its reconciler has handed the engine the desired state.
+  void StartAgent() {
+    const size_t pushes = engine_->config_count();
     AgentOptions options;
     options.engine = engine_name_;
     options.listen = absl::StrCat("unix:", run_dir_.path(), "/agent.sock");
@@ -67,7 +75,8 @@ class AgentFixture : public ::testing::Test {
     ports_ = onvm::v1::Ports::NewStub(channel_);
     instances_ = onvm::v1::Instances::NewStub(channel_);
     engine_api_ = onvm::v1::Engine::NewStub(channel_);
-    ASSERT_TRUE(Eventually([&] { return engine_->config_count() > 0; }));
+    health_ = grpc::health::v1::Health::NewStub(channel_);
+    ASSERT_TRUE(Eventually([&] { return engine_->config_count() > pushes; }));
   }
 
   void TearDown() override {
@@ -161,6 +170,7 @@ class AgentFixture : public ::testing::Test {
   std::unique_ptr<onvm::v1::Ports::Stub> ports_;
   std::unique_ptr<onvm::v1::Instances::Stub> instances_;
   std::unique_ptr<onvm::v1::Engine::Stub> engine_api_;
+  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
 };
 
 }  // namespace onvm::agent::testing

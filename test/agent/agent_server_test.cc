@@ -12,8 +12,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "grpc/health/v1/health.grpc.pb.h"
-#include "grpcpp/create_channel.h"
-#include "grpcpp/security/credentials.h"
 #include "gtest/gtest.h"
 #include "onvm/names.h"
 #include "onvm/v1/apply.grpc.pb.h"
@@ -23,6 +21,7 @@
 #include "onvm/v1/port.grpc.pb.h"
 #include "onvm/v1/rule.grpc.pb.h"
 #include "onvm/v1/service.grpc.pb.h"
+#include "test/agent/agent_fixture.h"
 #include "test/agent/fake_engine.h"
 #include "test/agent/test_util.h"
 
@@ -36,43 +35,11 @@ using ::onvm::agent::testing::FakeEngine;
 using ::onvm::agent::testing::MakeChain;
 using ::onvm::agent::testing::MakeRule;
 using ::onvm::agent::testing::MakeService;
-using ::onvm::agent::testing::TempDir;
 using ::testing::HasSubstr;
 
-class AgentServerTest : public ::testing::Test {
+// The agent fixture, plus calls by resource and the health service.
+class AgentServerTest : public testing::AgentFixture {
  protected:
-  void SetUp() override {
-    setenv("ONVM_RUN_DIR", run_dir_.path().c_str(), 1);
-    static int n = 0;
-    engine_name_ = absl::StrCat("agenttest-", getpid(), "-", ++n);
-    engine_ = std::make_unique<FakeEngine>(PathsForEngine(engine_name_).control_socket,
-                                           std::vector<std::string>{"wan", "lan"});
-    StartAgent();
-  }
-
-  void StartAgent() {
-    const size_t pushes = engine_->config_count();
-    AgentOptions options;
-    options.engine = engine_name_;
-    options.listen = absl::StrCat("unix:", run_dir_.path(), "/agent.sock");
-    options.metrics_listen = "127.0.0.1:0";
-    options.state_dir = state_dir_.path();
-    absl::StatusOr<std::unique_ptr<AgentServer>> agent = AgentServer::Start(options);
-    ASSERT_TRUE(agent.ok()) << agent.status();
-    agent_ = *std::move(agent);
-    auto channel = grpc::CreateChannel(options.listen, grpc::InsecureChannelCredentials());
-    services_ = onvm::v1::Services::NewStub(channel);
-    chains_ = onvm::v1::Chains::NewStub(channel);
-    rules_ = onvm::v1::Rules::NewStub(channel);
-    manifests_ = onvm::v1::Manifests::NewStub(channel);
-    ports_ = onvm::v1::Ports::NewStub(channel);
-    instances_ = onvm::v1::Instances::NewStub(channel);
-    engine_api_ = onvm::v1::Engine::NewStub(channel);
-    health_ = grpc::health::v1::Health::NewStub(channel);
-    // The reconciler connects and hands the engine the desired state.
-    ASSERT_TRUE(WaitFor([&] { return engine_->config_count() > pushes; }, std::chrono::seconds(3)));
-  }
-
   grpc::Status CreateService(const onvm::v1::Service& s, onvm::v1::Service* out = nullptr) {
     grpc::ClientContext ctx;
     onvm::v1::CreateServiceRequest request;
@@ -112,20 +79,6 @@ class AgentServerTest : public ::testing::Test {
     if (!health_->Check(&ctx, request, &reply).ok()) return HealthCheckResponse::UNKNOWN;
     return reply.status();
   }
-
-  TempDir run_dir_;
-  TempDir state_dir_;
-  std::string engine_name_;
-  std::unique_ptr<FakeEngine> engine_;
-  std::unique_ptr<AgentServer> agent_;
-  std::unique_ptr<grpc::health::v1::Health::Stub> health_;
-  std::unique_ptr<onvm::v1::Services::Stub> services_;
-  std::unique_ptr<onvm::v1::Chains::Stub> chains_;
-  std::unique_ptr<onvm::v1::Rules::Stub> rules_;
-  std::unique_ptr<onvm::v1::Manifests::Stub> manifests_;
-  std::unique_ptr<onvm::v1::Ports::Stub> ports_;
-  std::unique_ptr<onvm::v1::Instances::Stub> instances_;
-  std::unique_ptr<onvm::v1::Engine::Stub> engine_api_;
 };
 
 TEST_F(AgentServerTest, ChangesReachTheEngineBeforeTheCallReturns) {
