@@ -51,6 +51,7 @@ onvm::v1::Instance ToInstance(const InstanceInfo& info, const InstanceStats* sta
   onvm::v1::InstanceStatus* status = instance.mutable_status();
   status->set_instance_id(info.instance_id());
   status->set_pid(info.pid());
+  status->set_cpu(info.cpu());
   switch (info.state()) {
     case InstanceInfo::STARTING:
       status->set_state(onvm::v1::InstanceStatus::STARTING);

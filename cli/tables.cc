@@ -184,7 +184,7 @@ Table MakeTable(const std::vector<v1::Port>& items, bool wide) {
 
 Table MakeTable(const std::vector<v1::Instance>& items, bool wide) {
   std::vector<std::string> headers = {"NAME", "SERVICE", "ID", "PID", "STATE", "RX", "TX", "DROPS"};
-  if (wide) headers.insert(headers.end(), {"RING-FULL", "HANDLER-DROPS"});
+  if (wide) headers.insert(headers.end(), {"RING-FULL", "HANDLER-DROPS", "CPU"});
   Table table(std::move(headers));
   for (const v1::Instance& i : items) {
     const v1::InstanceStatus& st = i.status();
@@ -193,8 +193,10 @@ Table MakeTable(const std::vector<v1::Instance>& items, bool wide) {
         Number(st.instance_id()),      absl::StrCat(st.pid()),
         InstanceStateName(st.state()), Number(st.rx_packets()),
         Number(st.tx_packets()),       Number(st.dropped_ring_full() + st.dropped_by_handler())};
-    if (wide)
-      row.insert(row.end(), {Number(st.dropped_ring_full()), Number(st.dropped_by_handler())});
+    if (wide) {
+      row.insert(row.end(), {Number(st.dropped_ring_full()), Number(st.dropped_by_handler()),
+                             st.cpu() >= 0 ? absl::StrCat(st.cpu()) : "<unknown>"});
+    }
     table.AddRow(std::move(row));
   }
   return table;

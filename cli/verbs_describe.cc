@@ -239,6 +239,7 @@ grpc::Status Describe(const v1::Instance& i, const std::shared_ptr<grpc::Channel
   d.Field(1, "Instance ID", s.instance_id());
   d.Field(1, "PID", absl::StrCat(s.pid()));
   d.Field(1, "State", InstanceStateName(s.state()));
+  d.Field(1, "CPU", s.cpu() >= 0 ? absl::StrCat(s.cpu()) : "<unknown>");
   d.Section(0, "Counters");
   d.Field(1, "RX Packets", s.rx_packets());
   d.Field(1, "TX Packets", s.tx_packets());

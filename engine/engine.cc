@@ -340,7 +340,7 @@ Response Engine::RegisterNf(int conn_id, const onvm::engine::v1::RegisterNf& req
       req.cpu() >= 0 && numa_available() >= 0 ? numa_node_of_cpu(req.cpu()) : SOCKET_ID_ANY;
   absl::StatusOr<rte_mempool*> pool = mempools_->ForSocket(socket);
   if (!pool.ok()) return Error(pool.status());
-  auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), socket,
+  auto slot = nfs_->Allocate(conn_id, req.service(), service_id, req.pid(), req.cpu(), socket,
                              layout_.TxLcoreFor(nfs_->NextInstanceId(), socket), req.shared_core());
   if (!slot.ok()) return Error(slot.status());
   Log(absl::StrCat("NF pid ", req.pid(), " registered as ", req.service(), "-",
@@ -509,6 +509,7 @@ Response Engine::GetState() {
                     : s.state == NfState::kDraining ? onvm::engine::v1::InstanceInfo::DRAINING
                                                     : onvm::engine::v1::InstanceInfo::STARTING);
     inst->set_stats_slot(s.instance_id - 1);
+    inst->set_cpu(s.cpu);
     if (s.rx != nullptr) inst->set_rx_ring_count(rte_ring_count(s.rx));
   }
   return r;

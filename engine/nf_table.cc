@@ -105,7 +105,7 @@ absl::Status NfTable::EnsureRings(uint32_t index, int socket) {
 }
 
 absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& service,
-                                          uint32_t service_id, int32_t pid, int socket,
+                                          uint32_t service_id, int32_t pid, int32_t cpu, int socket,
                                           uint16_t tx_lcore, bool shared_core) {
   const auto same_service = [&](const NfSlot& s) {
     return s.state != NfState::kFree && s.service == service;
@@ -122,6 +122,7 @@ absl::StatusOr<NfSlot*> NfTable::Allocate(int conn_id, const std::string& servic
     s.tx_lcore = tx_lcore;
     s.custom_count = 0;
     s.shared_core = shared_core;
+    s.cpu = cpu;
     std::memset(s.shm->addr, 0, s.shm->len);
     s.state = NfState::kStarting;
     s.instance_id = i + 1;

@@ -36,6 +36,7 @@ struct NfSlot {
   const rte_memzone* shm = nullptr;
   uint32_t custom_count = 0;
   bool shared_core = false;  // the NF sleeps when idle and must be woken
+  int32_t cpu = -1;          // CPU it polls on, as it registered (-1: unknown)
   uint16_t tx_lcore = 0;     // packet lcore serving its tx ring
 };
 
@@ -53,10 +54,11 @@ class NfTable {
   NfTable(const NfTable&) = delete;
   NfTable& operator=(const NfTable&) = delete;
 
-  // Takes a free slot for a starting NF; its rings are empty and on
-  // `socket` (SOCKET_ID_ANY: anywhere).
+  // Takes a free slot for a starting NF on `cpu`; its rings are empty and
+  // on `socket` (SOCKET_ID_ANY: anywhere).
   absl::StatusOr<NfSlot*> Allocate(int conn_id, const std::string& service, uint32_t service_id,
-                                   int32_t pid, int socket, uint16_t tx_lcore, bool shared_core);
+                                   int32_t pid, int32_t cpu, int socket, uint16_t tx_lcore,
+                                   bool shared_core);
   NfSlot* ByConnection(int conn_id);
   // The registered (not free) slot of `instance_id`, or nullptr.
   NfSlot* ById(uint32_t instance_id);

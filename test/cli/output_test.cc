@@ -117,12 +117,13 @@ TEST(TablesTest, PortsAndInstances) {
       tx_packets: 9
       dropped_ring_full: 1
       dropped_by_handler: 2
+      cpu: 1
     }
   )pb")};
   EXPECT_EQ(MakeTable(instances, false).Render(),
             "NAME   SERVICE   ID   PID    STATE     RX   TX   DROPS\n"
             "fw-3   fw        3    4242   running   10   9    3\n");
-  EXPECT_THAT(MakeTable(instances, true).Render(), HasSubstr("RING-FULL   HANDLER-DROPS"));
+  EXPECT_THAT(MakeTable(instances, true).Render(), HasSubstr("RING-FULL   HANDLER-DROPS   CPU\n"));
 }
 
 TEST(OutputFormatTest, Parses) {

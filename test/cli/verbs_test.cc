@@ -351,6 +351,7 @@ class NewVerbsTest : public VerbsTest {
                rx_packets: 1200
                tx_packets: 1199
                dropped_by_handler: 1
+               cpu: 3
              })pb",
         &s.instances["fwd-1"]);
     google::protobuf::TextFormat::ParseFromString(R"pb(metadata { name: "other-1" }
@@ -405,6 +406,7 @@ TEST_F(NewVerbsTest, DescribeShowsSpecStatusAndCounters) {
   r = Ctl({"describe", "inst", "fwd-1"});
   ASSERT_EQ(r.code, 0) << r.err;
   EXPECT_THAT(r.out, HasSubstr("  Dropped (By Handler):  1\n"));
+  EXPECT_THAT(r.out, HasSubstr("\n  CPU:                   3\n"));
 
   r = Ctl({"describe", "rule", "demo-in"});
   ASSERT_EQ(r.code, 0) << r.err;

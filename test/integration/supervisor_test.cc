@@ -151,14 +151,22 @@ TEST_F(SupervisorTest, ReplicasArePinnedRestartedWithBackoffAndDrainedOnScaleDow
 
   std::vector<ReplicaStatus> replicas = WaitRunning("fwd", 2);
   ASSERT_EQ(replicas.size(), 2u) << GetService("fwd").DebugString() << stack_->Logs();
+  auto instances = stack_->ListInstances();
+  ASSERT_TRUE(instances.ok()) << instances.status();
   for (const ReplicaStatus& r : replicas) {
     EXPECT_TRUE(Alive(r.pid()));
     EXPECT_NE(r.instance_id(), 0u);
     if (two_cpus) {
-      // Replica i polls on cores[i % 2], and is pinned there.
+      // Replica i polls on cores[i % 2], is pinned there, and its instance
+      // says so.
       const int core = r.index() == 0 ? 1 : 0;
       EXPECT_EQ(r.core(), core);
       EXPECT_EQ(CpusAllowed(r.pid()), absl::StrCat(core)) << "replica " << r.index();
+      int cpu = -2;
+      for (const auto& inst : instances->items()) {
+        if (inst.status().pid() == r.pid()) cpu = inst.status().cpu();
+      }
+      EXPECT_EQ(cpu, core) << instances->DebugString();
     }
   }
   const ReplicaStatus victim = replicas[0].index() == 0 ? replicas[0] : replicas[1];
