@@ -49,6 +49,15 @@ TEST_F(EngineTest, BadPortFailsAtOnceNamingThePort) {
   }
 }
 
+TEST_F(EngineTest, LcoreIdOfTheNfsIsRefused) {
+  // Every NF initialises EAL as lcore RTE_MAX_LCORE - 1 (127 in Debian's
+  // DPDK) before it gives the id up, so the engine may not run on it.
+  CommandResult r = RunEngine({"--port", "a=net_null0", "--lcores", "0@0,127@0"});
+  EXPECT_FALSE(r.timed_out);
+  EXPECT_FALSE(r.status.ok()) << r.output;
+  EXPECT_THAT(r.output, HasSubstr("--lcores: lcore id 127 is reserved for NFs"));
+}
+
 TEST_F(EngineTest, NfWithoutEngineExitsAtOnce) {
   CommandResult r = RunCommand(
       {BinPath("onvm-nf-forward"), "--engine", UniqueName(), "--service", "fwd"}, seconds(10));
