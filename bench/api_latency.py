@@ -6,9 +6,9 @@ onvm-agent on loopback, then runs build/bench/onvm-bench-api-latency twice:
 GetService, then Apply (each apply changes a rule, so before the call
 returns it is validated, pushed to the engine, which compiles and swaps in
 the new rules, and written to the state file with fsync). Stops what it
-started, by pid. Target (issue 6): p99 < 5 ms
-at 500 requests/s. As in production, the agent and the client run off the
-engine worker's CPU (benchlib.split_cpus).
+started, by pid. Target (issue 6): p99 < 5 ms at 500 requests/s. As in
+production, the agent and the client run off the engine worker's CPU
+(benchlib.split_cpus).
 
 Run as root after `bash scripts/setup.sh` and a build:
 

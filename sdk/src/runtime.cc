@@ -141,11 +141,12 @@ absl::StatusOr<Attachment> Attach(const std::string& program, const std::string&
   }
   *eal_up = true;
 
-  // EAL's service-core tables (about 150 KiB with RTE_MAX_LCORE 128) come
-  // from the engine's shared heap: a kill -9 would leak them, and with
-  // hundreds of NFs attaching they made the engine grow its hugepage memory
-  // on a secondary's request, which crashed the engine (DPDK 22.11, 150 NFs
-  // starting at once). NFs run no service cores; the tables go back at once.
+  // EAL's service-core tables (one entry per RTE_MAX_LCORE) come from the
+  // engine's shared heap: a kill -9 would leak them, and with hundreds of
+  // NFs attaching they made the engine grow its hugepage memory on a
+  // secondary's request, which crashed the engine (DPDK 22.11; 256 NFs
+  // started at once, 98 to 145 registered). NFs run no service cores; the
+  // tables go back at once.
   rte_service_finalize();
   Attachment at;
   at.socket = static_cast<int>(rte_socket_id());

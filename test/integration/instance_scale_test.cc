@@ -4,12 +4,10 @@
 // carry traffic through the Maglev table of the 255, show up in the metrics,
 // and a 257th NF is refused with a message that says which limit it hit.
 #include <signal.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <set>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/match.h"
@@ -24,7 +22,6 @@
 namespace onvm::testing {
 namespace {
 
-using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr int kBigReplicas = ONVM_MAX_REPLICAS;
@@ -80,7 +77,7 @@ class InstanceScaleTest : public StackTest {
     for (pid_t pid : pids_) ::kill(pid, SIGKILL);
   }
 
-  // Instances the agent lists as running, by service; records their pids.
+  // Instances the agent lists as running; records every pid it lists.
   std::vector<onvm::v1::Instance> Running() {
     std::vector<onvm::v1::Instance> running;
     auto list = stack_->ListInstances();
@@ -145,7 +142,7 @@ TEST_F(InstanceScaleTest, EverySlotRunsCarriesTrafficAndTheNextNfIsRefused) {
   ASSERT_TRUE(body.ok()) << body.status();
   int series = 0;
   std::set<std::string> busy;
-  int busy_above_128 = 0;
+  int busy_above_128 = 0;  // ids beyond the engine's old 128 slots
   for (const MetricSample& s : ParseMetrics(*body)) {
     if (s.name != "onvm_nf_rx_packets_total") continue;
     ++series;
